@@ -1,0 +1,59 @@
+# parti-site: `make demo` (simulated parti), `make run` (real parti), `make test`.
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed
+PORT ?= 8000
+HOST ?= 127.0.0.1
+SIM_PORT ?= 8100
+SIM_HOST ?= 127.0.0.1
+
+# The simulated parti's hosts, one port each (parti_site/simulator/server.py).
+DEMO_ENV = PARTI_API_URL=http://$(SIM_HOST):$(SIM_PORT)/parti_v2 \
+	PARTI_WS_URL=ws://$(SIM_HOST):$(shell echo $$(($(SIM_PORT)+1)))/ \
+	PARTI_VOD_URL=http://$(SIM_HOST):$(shell echo $$(($(SIM_PORT)+5)))/ \
+	PARTI_MEDIA_HOSTS=$(shell for i in 2 3 4 5 6; do printf 'http://$(SIM_HOST):%s,' $$(($(SIM_PORT)+i)); done | sed 's/,$$//')
+
+.PHONY: demo run test lint format bench clean
+
+$(STAMP): requirements.txt
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -r requirements.txt
+	touch $(STAMP)
+
+# A random key, made once and kept out of git, so the demo runs with DEBUG off.
+.secret_key:
+	$(PYTHON) -c "import secrets; print(secrets.token_urlsafe(50))" > .secret_key
+	chmod 600 .secret_key
+
+prepare: $(STAMP) .secret_key
+	SECRET_KEY=$$(cat .secret_key) $(PY) manage.py migrate --noinput -v0
+	SECRET_KEY=$$(cat .secret_key) $(PY) manage.py collectstatic --noinput -v0
+
+demo: prepare
+	@echo "parti-site demo on http://$(HOST):$(PORT) (simulated parti on port $(SIM_PORT))"
+	@export SECRET_KEY=$$(cat .secret_key) $(DEMO_ENV); \
+	$(PY) manage.py simulate_parti --host $(SIM_HOST) --port $(SIM_PORT) & sim=$$!; \
+	trap 'kill $$sim 2>/dev/null' EXIT INT TERM; \
+	$(VENV)/bin/daphne -b $(HOST) -p $(PORT) parti_site.asgi:application
+
+run: prepare
+	@echo "parti-site on http://$(HOST):$(PORT) (upstream: $${PARTI_API_URL:-https://api-backend.parti.com/parti_v2})"
+	SECRET_KEY=$${SECRET_KEY:-$$(cat .secret_key)} \
+	$(VENV)/bin/daphne -b $(HOST) -p $(PORT) parti_site.asgi:application
+
+lint: $(STAMP)
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+
+format: $(STAMP)
+	$(VENV)/bin/ruff format .
+	$(VENV)/bin/ruff check --fix .
+
+test: lint
+	SECRET_KEY=tests-only-not-a-secret $(PY) manage.py collectstatic --noinput -v0
+	SECRET_KEY=tests-only-not-a-secret $(PY) -m pytest $(PYTEST_ARGS)
+
+clean:
+	rm -rf $(VENV) staticfiles .pytest_cache .ruff_cache

@@ -1,0 +1,120 @@
+"""Caching of upstream answers on Django's cache framework.
+
+- Fresh for the endpoint's TTL; kept TTL + stale window so a last good copy can stand in
+  when parti fails (shown with its age). Errors are never stored as data.
+- Single-flight: concurrent misses for one key make one upstream call. The lock is a
+  `cache.add`, atomic in local memory (threads) and in Redis (processes).
+- Keys carry a generation number (`version=`), so one bump invalidates everything.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Generic, TypeVar
+
+from django.conf import settings
+from django.core.cache import cache
+
+from .errors import Kind, UpstreamError
+from .health import health
+from .policy import policy_for
+
+T = TypeVar("T")
+
+# Bump when the cached records' shape changes, so old pickles are never read.
+SCHEMA = 1
+GENERATION_KEY = "upstream:generation"
+WAIT_STEP = 0.05
+
+
+@dataclass(frozen=True)
+class Fetched(Generic[T]):
+    data: T
+    fetched_at: float
+    # True when parti failed and this is the last good copy.
+    stale: bool = False
+    error: UpstreamError | None = None
+
+
+def generation() -> int:
+    return cache.get(GENERATION_KEY) or 1
+
+
+def bump_generation() -> None:
+    """Invalidate every cached upstream answer at once (all processes sharing the cache)."""
+    try:
+        cache.incr(GENERATION_KEY)
+    except ValueError:
+        cache.set(GENERATION_KEY, 2, timeout=None)
+
+
+def _key(endpoint: str, key: str) -> str:
+    digest = hashlib.sha1(key.encode()).hexdigest()[:20]
+    return f"upstream:{SCHEMA}:{endpoint}:{digest}"
+
+
+def cached(endpoint: str, key: str, fetch: Callable[[], T]) -> Fetched[T]:
+    """Return the cached answer for (endpoint, key), calling `fetch` on a miss.
+
+    Raises UpstreamError only when parti fails and no copy is left to show.
+    """
+    policy = policy_for(endpoint)
+    version = generation()
+    data_key = _key(endpoint, key)
+    lock_key = data_key + ":lock"
+    error_key = data_key + ":error"
+
+    entry = cache.get(data_key, version=version)
+    if entry is not None and time.time() - entry[1] < policy.ttl:
+        health.record_cache(endpoint, hit=True)
+        return Fetched(entry[0], entry[1])
+
+    lock_seconds = int(settings.PARTI_DEADLINE + settings.PARTI_CONNECT_TIMEOUT) + 2
+    if cache.add(lock_key, 1, timeout=lock_seconds, version=version):
+        health.record_cache(endpoint, hit=False)
+        try:
+            return _refresh(endpoint, policy, fetch, data_key, error_key, version, entry)
+        finally:
+            cache.delete(lock_key, version=version)
+
+    # Someone else is fetching this key right now.
+    if entry is not None:
+        # An expired copy answers at once while the other request refreshes it.
+        health.record_cache(endpoint, hit=True)
+        return Fetched(entry[0], entry[1])
+    return _wait_for(endpoint, data_key, lock_key, error_key, version, lock_seconds)
+
+
+def _refresh(endpoint, policy, fetch, data_key, error_key, version, entry) -> Fetched:
+    try:
+        data = fetch()
+    except UpstreamError as error:
+        # Tell requests waiting on this fetch what happened, briefly; never kept as data.
+        cache.set(error_key, error, timeout=2, version=version)
+        if entry is not None:
+            health.record_cache(endpoint, hit=True, stale=True)
+            return Fetched(entry[0], entry[1], stale=True, error=error)
+        raise
+    now = time.time()
+    cache.set(data_key, (data, now), timeout=policy.ttl + policy.stale, version=version)
+    cache.delete(error_key, version=version)
+    return Fetched(data, now)
+
+
+def _wait_for(endpoint, data_key, lock_key, error_key, version, lock_seconds) -> Fetched:
+    give_up = time.monotonic() + lock_seconds
+    while time.monotonic() < give_up:
+        time.sleep(WAIT_STEP)
+        entry = cache.get(data_key, version=version)
+        if entry is not None:
+            health.record_cache(endpoint, hit=True)
+            return Fetched(entry[0], entry[1])
+        error = cache.get(error_key, version=version)
+        if error is not None:
+            raise error
+        if cache.get(lock_key, version=version) is None:
+            break
+    raise UpstreamError(Kind.TIMEOUT, "gave up waiting for another request's answer")

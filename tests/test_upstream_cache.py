@@ -1,0 +1,120 @@
+"""Caching: one upstream call for many concurrent requests, stale copies when parti fails,
+errors never cached, one generation bump invalidates everything."""
+
+import threading
+import time
+
+import pytest
+
+from parti_site.upstream import cache as upstream_cache
+from parti_site.upstream.errors import Kind, UpstreamError
+
+
+class Upstream:
+    """A fake fetch that counts calls and can be made to fail or to be slow."""
+
+    def __init__(self, delay=0.0):
+        self.calls = 0
+        self.delay = delay
+        self.failing = False
+        self.lock = threading.Lock()
+
+    def __call__(self):
+        with self.lock:
+            self.calls += 1
+        time.sleep(self.delay)
+        if self.failing:
+            raise UpstreamError(Kind.UNREACHABLE, "down")
+        return ["answer", self.calls]
+
+
+def test_a_second_request_within_the_ttl_is_served_from_cache():
+    upstream = Upstream()
+    first = upstream_cache.cached("live", "k", upstream)
+    second = upstream_cache.cached("live", "k", upstream)
+    assert upstream.calls == 1
+    assert first.data == second.data
+    assert not second.stale
+
+
+def test_concurrent_misses_make_one_upstream_call():
+    upstream = Upstream(delay=0.3)
+    results = []
+    threads = [
+        threading.Thread(
+            target=lambda: results.append(upstream_cache.cached("live", "k", upstream))
+        )
+        for _ in range(20)
+    ]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert upstream.calls == 1
+    assert len(results) == 20
+    assert all(result.data == ["answer", 1] for result in results)
+
+
+def test_after_the_ttl_the_upstream_is_asked_again(monkeypatch):
+    upstream = Upstream()
+    upstream_cache.cached("live", "k", upstream)
+    later = time.time() + 31  # the live TTL is 30 s
+    monkeypatch.setattr(upstream_cache.time, "time", lambda: later)
+    assert upstream_cache.cached("live", "k", upstream).data == ["answer", 2]
+
+
+def test_when_parti_fails_the_last_good_copy_is_served_as_stale(monkeypatch):
+    upstream = Upstream()
+    upstream_cache.cached("live", "k", upstream)
+    upstream.failing = True
+    later = time.time() + 60
+    monkeypatch.setattr(upstream_cache.time, "time", lambda: later)
+    result = upstream_cache.cached("live", "k", upstream)
+    assert result.stale
+    assert result.data == ["answer", 1]
+    assert result.error.kind == Kind.UNREACHABLE
+
+
+def test_with_no_copy_the_error_is_raised_and_not_cached():
+    upstream = Upstream()
+    upstream.failing = True
+    with pytest.raises(UpstreamError):
+        upstream_cache.cached("live", "k", upstream)
+    upstream.failing = False
+    assert upstream_cache.cached("live", "k", upstream).data == ["answer", 2]
+
+
+def test_waiters_on_a_failing_fetch_get_the_error_without_calling_again():
+    upstream = Upstream(delay=0.3)
+    upstream.failing = True
+    errors = []
+
+    def request():
+        try:
+            upstream_cache.cached("live", "k", upstream)
+        except UpstreamError as error:
+            errors.append(error)
+
+    threads = [threading.Thread(target=request) for _ in range(5)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert upstream.calls == 1
+    assert len(errors) == 5
+
+
+def test_bumping_the_generation_invalidates_everything():
+    upstream = Upstream()
+    upstream_cache.cached("live", "k", upstream)
+    upstream_cache.bump_generation()
+    upstream_cache.cached("live", "k", upstream)
+    assert upstream.calls == 2
+
+
+def test_different_keys_are_cached_apart():
+    upstream = Upstream()
+    upstream_cache.cached("live", "a", upstream)
+    upstream_cache.cached("live", "b", upstream)
+    upstream_cache.cached("recent", "a", upstream)
+    assert upstream.calls == 3
