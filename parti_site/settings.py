@@ -41,7 +41,7 @@ if SECRET_KEY.lower() in PLACEHOLDER_SECRET_KEYS or SECRET_KEY.startswith("djang
     if not DEBUG:
         raise ImproperlyConfigured(
             "SECRET_KEY is missing or a placeholder. Set SECRET_KEY to a long random value "
-            "(python -c 'import secrets; print(secrets.token_urlsafe(50))'), or DEBUG=1 for development."
+            "(see README), or DEBUG=1 for development."
         )
     SECRET_KEY = "django-insecure-development-only-key"
 
@@ -64,6 +64,8 @@ PARTI_CONNECT_TIMEOUT = env_float("PARTI_CONNECT_TIMEOUT", 3.0)
 # Total time one upstream call may take, body included, so a server that drips bytes
 # cannot hold a worker.
 PARTI_DEADLINE = env_float("PARTI_DEADLINE", 8.0)
+# "direct": players fetch segments from parti's CDN; "proxied": everything via us (media/modes.py).
+SEGMENT_MODE = env("SEGMENT_MODE", "direct")
 
 # --- Django --------------------------------------------------------------------------------
 INSTALLED_APPS = [

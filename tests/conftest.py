@@ -5,10 +5,7 @@ import pytest
 from django.core.cache import cache
 
 from parti_site.upstream.health import health
-import importlib.util
-
-if importlib.util.find_spec("tests.simulator_fixtures"):  # TEMP until the simulator lands
-    pytest_plugins = ["tests.simulator_fixtures"]
+pytest_plugins = ["tests.simulator_fixtures"]
 
 
 @pytest.fixture(autouse=True)
