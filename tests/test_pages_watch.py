@@ -1,0 +1,51 @@
+from tests.pages_records import fake_api, fetched, make_channel, make_recording
+
+
+def test_it_shows_the_live_channel(client, parti):
+    response = client.get("/watch/348242")
+    assert response.status_code == 200
+    page = response.content.decode()
+    assert "Jack Doherty" in page
+    assert "player is coming" in page
+    assert 'href="/profile/348242"' in page
+
+
+def test_it_shows_title_and_viewers(client, monkeypatch):
+    fake_api(monkeypatch, channel=fetched(make_channel(is_live=True, title="Hello ", viewers=951)))
+    page = client.get("/watch/1001").content.decode()
+    assert "Hello" in page
+    assert "951 watching" in page
+
+
+def test_an_offline_channel_says_so(client, monkeypatch):
+    fake_api(monkeypatch, channel=fetched(make_channel(is_live=False)))
+    page = client.get("/watch/1001").content.decode()
+    assert "Some Creator is not live right now" in page
+
+
+def test_unknown_channels_are_not_found(client, parti):
+    assert client.get("/watch/999999999").status_code == 404
+    assert client.get("/watch/abc").status_code == 404
+
+
+def test_it_shows_a_recording(client, parti):
+    response = client.get("/video/83870")
+    assert response.status_code == 200
+    page = response.content.decode()
+    assert "Oldies_Hits_Radio" in page
+    assert 'href="/profile/593563"' in page
+    assert "player is coming" in page
+
+
+def test_a_recording_shows_date_duration_and_viewers(client, monkeypatch):
+    recording = make_recording(total_viewers=12516)
+    fake_api(monkeypatch, recording=fetched(recording))
+    page = client.get("/video/6001").content.decode()
+    assert "A past stream" in page
+    assert "Duration 2:00:00" in page
+    assert "12.5k viewers" in page
+
+
+def test_unknown_recordings_are_not_found(client, parti):
+    assert client.get("/video/999999999").status_code == 404
+    assert client.get("/video/xyz").status_code == 404
