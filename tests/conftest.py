@@ -5,6 +5,7 @@ import pytest
 from django.core.cache import cache
 
 from parti_site.upstream.health import health
+
 pytest_plugins = ["tests.simulator_fixtures"]
 
 

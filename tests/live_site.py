@@ -97,7 +97,16 @@ def start_site(tmp: Path, **extra_env: str):
         stderr=subprocess.STDOUT,
     )
     web = subprocess.Popen(
-        [python, "-m", "daphne", "-b", "127.0.0.1", "-p", str(web_port), "parti_site.asgi:application"],
+        [
+            python,
+            "-m",
+            "daphne",
+            "-b",
+            "127.0.0.1",
+            "-p",
+            str(web_port),
+            "parti_site.asgi:application",
+        ],
         cwd=ROOT,
         env=env,
         stdout=web_log,
@@ -178,9 +187,11 @@ def page(browser):
     errors = PageErrors()
     page.on(
         "console",
-        lambda message: errors.append(f"console.{message.type}: {message.text}")
-        if message.type == "error"
-        else None,
+        lambda message: (
+            errors.append(f"console.{message.type}: {message.text}")
+            if message.type == "error"
+            else None
+        ),
     )
     page.on("pageerror", lambda error: errors.append(f"pageerror: {error}"))
     page.js_errors = errors

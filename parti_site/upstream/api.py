@@ -11,7 +11,7 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 from . import client, parse
-from .cache import Fetched, cached
+from .cache import Fetched, cached, forget
 from .errors import UpstreamError
 from .models import (
     AssetPrice,
@@ -104,7 +104,10 @@ def profile(user_id: int) -> Fetched[Profile]:
     return cached("profile", str(user_id), lambda: parse.profile(client.user_profile(user_id)))
 
 
-def channel(user_id: int) -> Fetched[ChannelInfo]:
+def channel(user_id: int, fresh: bool = False) -> Fetched[ChannelInfo]:
+    """`fresh=True` skips the cached copy (the media proxy, when parti rejects a token)."""
+    if fresh:
+        forget("channel", str(user_id))
     return cached(
         "channel", str(user_id), lambda: parse.channel_info(client.channel_info(user_id), user_id)
     )

@@ -56,6 +56,11 @@ def _key(endpoint: str, key: str) -> str:
     return f"upstream:{SCHEMA}:{endpoint}:{digest}"
 
 
+def forget(endpoint: str, key: str) -> None:
+    """Drop the cached answer for (endpoint, key), so the next `cached` call asks parti."""
+    cache.delete(_key(endpoint, key), version=generation())
+
+
 def cached(endpoint: str, key: str, fetch: Callable[[], T]) -> Fetched[T]:
     """Return the cached answer for (endpoint, key), calling `fetch` on a miss.
 
