@@ -6,7 +6,7 @@ from django.core.cache import cache
 
 from parti_site.upstream.health import health
 
-pytest_plugins = ["tests.simulator_fixtures"]
+pytest_plugins = ["tests.simulator_fixtures", "tests.live_site"]
 
 
 @pytest.fixture(autouse=True)

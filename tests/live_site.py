@@ -16,6 +16,7 @@ import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
 CHROMIUM = os.environ.get("CHROMIUM_PATH") or shutil.which("chromium") or "/usr/bin/chromium"
+ASGI_APP = "parti_site.asgi:application"
 SIMULATOR_PORTS = 8  # the simulator's hosts take base..base+7
 
 

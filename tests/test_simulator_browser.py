@@ -1,15 +1,15 @@
 """A real browser (Debian's chromium + the vendored hls.js) plays the simulated parti's video."""
 
-import shutil
 import time
 from pathlib import Path
 
 import httpx
 import pytest
+from playwright.sync_api import sync_playwright
+
+from tests.live_site import CHROMIUM, require_chromium
 
 pytestmark = pytest.mark.browser
-playwright = pytest.importorskip("playwright.sync_api")
-CHROMIUM = shutil.which("chromium")
 HLS_JS = Path(__file__).resolve().parent.parent / "static" / "vendor" / "hls.js" / "hls.min.js"
 START = """src => {
     window.errors = [];
@@ -23,9 +23,8 @@ STATE = "() => [document.querySelector('video').currentTime, window.errors]"
 
 @pytest.fixture
 def page():
-    if CHROMIUM is None or not HLS_JS.exists():
-        pytest.skip("needs chromium and static/vendor/hls.js")
-    with playwright.sync_playwright() as p:
+    require_chromium()
+    with sync_playwright() as p:
         browser = p.chromium.launch(
             executable_path=CHROMIUM, args=["--autoplay-policy=no-user-gesture-required"]
         )
