@@ -57,6 +57,13 @@ def test_with_no_copy_left_it_is_the_unavailable_page(client, parti, settings):
     assert "Traceback" not in page
 
 
+def test_a_home_page_with_no_section_left_is_the_unavailable_page(client, parti, settings):
+    settings.PARTI_API_URL = CLOSED_PORT
+    response = client.get("/")
+    assert response.status_code == 503
+    assert "parti could not be reached" in response.content.decode()
+
+
 @pytest.mark.parametrize(
     "path", ["/live", "/schedule", "/featured", "/recent", "/profile/1", "/watch/1", "/video/1"]
 )

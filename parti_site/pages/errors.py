@@ -44,6 +44,12 @@ class Results:
             raise result
         return result.data
 
+    def need_any(self) -> None:
+        """A page made of sections needs at least one; with none, it is the 503 page."""
+        errors = [r for r in self._results.values() if isinstance(r, UpstreamError)]
+        if errors and len(errors) == len(self._results):
+            raise errors[0]
+
     def get(self, name: str, default: Any = None) -> Any:
         """A section's data, or `default` when it failed (the page shows `failed[name]`)."""
         result = self._results.get(name)

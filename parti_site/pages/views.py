@@ -138,6 +138,7 @@ def home(request):
             "categories": api.categories,
         }
     )
+    results.need_any()
     categories = results.get("categories", [])
     tabs = [
         {"label": label, "url": _query(request, tab=value), "current": value == tab}
