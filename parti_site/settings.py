@@ -131,7 +131,12 @@ if REDIS_URL:
     CHANNEL_LAYERS = {
         "default": {
             "BACKEND": "channels_redis.core.RedisChannelLayer",
-            "CONFIG": {"hosts": [REDIS_URL], "prefix": "parti-site"},
+            # redis-py 8 defaults socket_timeout to 5 s, the same as channels_redis's 5 s
+            # BZPOPMIN, so an idle consumer's receive would fail with TimeoutError.
+            "CONFIG": {
+                "hosts": [{"address": REDIS_URL, "socket_timeout": 15}],
+                "prefix": "parti-site",
+            },
         }
     }
 else:

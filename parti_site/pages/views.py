@@ -303,7 +303,13 @@ def creator(request, service: str, name: str, discriminator: str | None = None):
 @upstream_page
 def watch(request, user_id: str):
     uid = _path_id(user_id)
-    results = _gather({"channel": lambda: api.channel(uid), "profile": lambda: api.profile(uid)})
+    results = _gather(
+        {
+            "channel": lambda: api.channel(uid),
+            "profile": lambda: api.profile(uid),
+            "chat": lambda: api.public_chat(uid),
+        }
+    )
     channel = results.need("channel")
     missing = results.error("profile")
     if missing is not None and missing.is_not_found:
@@ -315,6 +321,7 @@ def watch(request, user_id: str):
         nav="live",
         channel=channel,
         profile=results.get("profile"),
+        chat=results.get("chat"),
         user_id=uid,
     )
 

@@ -96,4 +96,5 @@ async def token_lifetime(request):
 def make_app(sim) -> web.Application:
     app = new_app(sim, "control")
     app.add_routes(routes)
+    app.add_routes(sim.hub.control_routes())
     return app

@@ -1,0 +1,106 @@
+"""Browser sockets. They only join groups, leave them and forward events (wire.py formats);
+the relay does the upstream work.
+
+Each client has a bounded outbox: a client that falls behind by more than
+LIVE_CLIENT_QUEUE events is closed (code 4008) rather than buffered for. It reconnects and
+gets fresh state with the next page load or resync.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+
+from channels.generic.websocket import AsyncJsonWebsocketConsumer
+from django.conf import settings
+
+from parti_site.upstream.errors import UpstreamError
+
+from . import relay, wire
+
+log = logging.getLogger("parti_site.live")
+
+CLOSE_TOO_SLOW = 4008
+
+
+class LiveConsumer(AsyncJsonWebsocketConsumer):
+    """/ws/live: go-live, live list, viewer counts and prices."""
+
+    def live_groups(self) -> list[str]:
+        return [wire.GRID, wire.PRICES]
+
+    async def connect(self):
+        self.outbox: asyncio.Queue = asyncio.Queue(getattr(settings, "LIVE_CLIENT_QUEUE", 100))
+        self.dropped = False
+        self.joined: list[str] = []
+        self.sender: asyncio.Task | None = None
+        self.relay = relay.ensure_started()
+        for group in self.live_groups():
+            await self.channel_layer.group_add(group, self.channel_name)
+            self.joined.append(group)
+        await self.accept()
+        self.sender = asyncio.create_task(self.send_loop())
+
+    async def disconnect(self, code):
+        for group in getattr(self, "joined", []):
+            await self.channel_layer.group_discard(group, self.channel_name)
+        self.joined = []
+        sender = getattr(self, "sender", None)
+        if sender is not None:
+            sender.cancel()
+            await asyncio.gather(sender, return_exceptions=True)
+
+    async def receive_json(self, content, **kwargs):
+        """Browsers have nothing to say; whatever they send is ignored."""
+
+    async def live_event(self, message):
+        self.enqueue(message.get("event"))
+
+    def enqueue(self, payload) -> None:
+        if self.dropped or not isinstance(payload, dict):
+            return
+        try:
+            self.outbox.put_nowait(payload)
+        except asyncio.QueueFull:
+            self.dropped = True
+            log.info("live: closing a client that fell %d events behind", self.outbox.maxsize)
+            asyncio.create_task(self.close(code=CLOSE_TOO_SLOW))
+
+    async def before_sending(self) -> None:
+        """Hook for the watch page: chat history goes first."""
+
+    async def send_loop(self) -> None:
+        await self.before_sending()
+        while True:
+            payload = await self.outbox.get()
+            if self.dropped:
+                return
+            await self.send_json(payload)
+
+
+class WatchConsumer(LiveConsumer):
+    """/ws/watch/<user_id>: that channel's chat and viewer count, plus prices."""
+
+    def live_groups(self) -> list[str]:
+        return [wire.watch_group(self.user_id), wire.PRICES]
+
+    async def connect(self):
+        self.user_id = int(self.scope["url_route"]["kwargs"]["user_id"])
+        self.watching = False
+        await super().connect()
+        self.relay.watch(self.user_id)
+        self.watching = True
+
+    async def disconnect(self, code):
+        if getattr(self, "watching", False):
+            self.relay.unwatch(self.user_id)
+            self.watching = False
+        await super().disconnect(code)
+
+    async def before_sending(self) -> None:
+        try:
+            lines = await asyncio.to_thread(relay.fetch_chat, self.user_id)
+        except UpstreamError as error:
+            log.info("live: chat history of %s unavailable: %s", self.user_id, error)
+            lines = None
+        await self.send_json(wire.chat_history(self.user_id, lines))

@@ -1,0 +1,120 @@
+"""What a viewer sees of the live pushes, in Debian's chromium against the simulator and
+Daphne as real processes: toast and card on go-live, the ticker moving, the watch page's
+viewer count and chat, and the page's socket coming back after the upstream drops."""
+
+import re
+import time
+
+import httpx
+import pytest
+
+# live_site, browser and page come from tests/live_site.py (a plugin of conftest.py).
+
+pytestmark = pytest.mark.browser
+
+JACK = 348242  # live in the recordings
+
+
+def control(site, path, body=None):
+    response = httpx.post(site.control_url + path, json=body or {}, timeout=5)
+    response.raise_for_status()
+    return response.json()
+
+
+def sim_ws_state(site) -> dict:
+    response = httpx.get(site.control_url + "/_sim/ws", timeout=5)
+    if response.status_code == 404:
+        pytest.skip("the simulator's WebSocket control routes are not mounted yet")
+    return response.json()
+
+
+def wait_until(check, seconds=5.0):
+    give_up = time.monotonic() + seconds
+    while time.monotonic() < give_up:
+        value = check()
+        if value:
+            return value
+        time.sleep(0.05)
+    raise AssertionError("condition not met in time")
+
+
+@pytest.fixture
+def site(live_site):
+    sim_ws_state(live_site)
+    control(live_site, "/_sim/ws/config", {"interval": 0, "golive_every": 0})  # no surprises
+    return live_site
+
+
+def open_live(page, url):
+    page.goto(url)
+    page.wait_for_selector("body[data-live-state=open]", timeout=5000)
+
+
+def wait_for_upstream(site, topic, count=1):
+    wait_until(lambda: sim_ws_state(site)["topics"].get(topic, 0) >= count, 10)
+
+
+def test_a_go_live_shows_a_toast_and_a_card_within_two_seconds(site, page):
+    open_live(page, site.url + "/")
+    wait_for_upstream(site, "NewChannelLiveNotify")
+    frame = control(site, "/_sim/ws/golive", {"event_title": "Fresh <b>stream</b>"})["frame"]
+    started = time.monotonic()
+    toast = page.locator("[data-live-toasts] .toast-link")
+    toast.wait_for(timeout=2000)
+    assert toast.inner_text() == f"{frame['user_name']} just went live: Fresh <b>stream</b>"
+    assert toast.get_attribute("href") == f"/watch/{frame['user_id']}"
+    card = page.locator(f"[data-live-grid] article[data-user-id='{frame['user_id']}']")
+    card.wait_for(timeout=2000)
+    assert time.monotonic() - started < 2
+    assert "Fresh <b>stream</b>" in card.locator(".card-title").inner_text()
+    assert page.locator("[data-live-grid] b").count() == 0  # text, not markup
+
+
+def test_the_ticker_moves(site, page):
+    open_live(page, site.url + "/live")
+    wait_for_upstream(site, "AssetPriceRefreshNotify")
+    price = page.locator("[data-ticker] [data-symbol=BTC] [data-price]")
+    before = price.inner_text()
+    control(site, "/_sim/ws/prices")
+    page.wait_for_function(
+        "before => document.querySelector('[data-ticker] [data-symbol=BTC] [data-price]')"
+        ".textContent !== before",
+        arg=before,
+        timeout=2000,
+    )
+    assert re.fullmatch(r"\d{1,3}(,\d{3})+", price.inner_text())
+    item = page.locator("[data-ticker] [data-symbol=BTC]")
+    assert re.search(r"is-(up|down)", item.get_attribute("class"))
+
+
+def test_the_watch_page_shows_live_viewers_and_chat(site, page):
+    state = httpx.get(site.control_url + "/_sim/state", timeout=5).json()
+    livestream_id = next(c["livestream_id"] for c in state["live_channels"] if c["user_id"] == JACK)
+    open_live(page, f"{site.url}/watch/{JACK}")
+    page.locator("[data-chat-lines] .chat-line").first.wait_for(timeout=3000)
+    wait_for_upstream(site, "ChatPublic")
+    wait_for_upstream(site, "LivestreamLiveViewersUpdate")
+    control(site, "/_sim/ws/chat", {"user_id": JACK, "text": "<script>alert(1)</script> hi"})
+    line = page.locator("[data-chat-lines] .chat-line", has_text="alert(1)")
+    line.wait_for(timeout=2000)
+    assert line.locator(".chat-text").inner_text() == "<script>alert(1)</script> hi"
+    control(site, "/_sim/ws/viewers", {"livestream_id": livestream_id, "viewers": 4242})
+    page.wait_for_function(
+        "() => [...document.querySelectorAll('[data-viewers]')]"
+        ".some(n => n.textContent === '4.2k watching')",
+        timeout=2000,
+    )
+
+
+def test_pushes_continue_after_parti_drops_the_socket(site, page):
+    open_live(page, site.url + "/")
+    wait_for_upstream(site, "NewChannelLiveNotify")
+    opened = sim_ws_state(site)["opened"]
+    control(site, "/_sim/ws/drop", {"abort": True})
+    wait_until(lambda: sim_ws_state(site)["opened"] >= opened + 2, 10)  # both topics back
+    wait_for_upstream(site, "NewChannelLiveNotify")
+    frame = control(site, "/_sim/ws/golive")["frame"]
+    page.locator(f"[data-live-grid] article[data-user-id='{frame['user_id']}']").wait_for(
+        timeout=3000
+    )
+    assert page.locator("[data-live-status]").is_hidden()
