@@ -6,7 +6,10 @@ def test_it_shows_the_live_channel(client, parti):
     assert response.status_code == 200
     page = response.content.decode()
     assert "Jack Doherty" in page
-    assert "player is coming" in page
+    assert 'data-src="/hls/live/348242/master.m3u8"' in page
+    # The external-player link works without JavaScript.
+    assert 'href="/hls/live/348242/master.m3u8"' in page
+    assert "Open in an external player" in page
     assert 'href="/profile/348242"' in page
 
 
@@ -21,6 +24,15 @@ def test_an_offline_channel_says_so(client, monkeypatch):
     fake_api(monkeypatch, channel=fetched(make_channel(is_live=False)))
     page = client.get("/watch/1001").content.decode()
     assert "Some Creator is not live right now" in page
+    assert "data-player" not in page
+    assert "Offline" in page
+
+
+def test_an_offline_channel_offers_its_recent_recordings(client, parti):
+    # 464988 (ClaireVoyant) is not live; the simulator has her recorded streams.
+    page = client.get("/watch/464988").content.decode()
+    assert "Recent recordings" in page
+    assert 'href="/video/83945"' in page
 
 
 def test_unknown_channels_are_not_found(client, parti):
@@ -34,7 +46,8 @@ def test_it_shows_a_recording(client, parti):
     page = response.content.decode()
     assert "Oldies_Hits_Radio" in page
     assert 'href="/profile/593563"' in page
-    assert "player is coming" in page
+    assert 'data-src="/hls/video/83870/master.m3u8"' in page
+    assert 'data-kind="vod"' in page
 
 
 def test_a_recording_shows_date_duration_and_viewers(client, monkeypatch):

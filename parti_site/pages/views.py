@@ -16,6 +16,7 @@ from django.utils import timezone
 from django.utils.cache import patch_cache_control, patch_vary_headers
 from django.views.decorators.cache import never_cache
 
+from parti_site.media import urls_for
 from parti_site.upstream import api
 from parti_site.upstream.errors import Kind, UpstreamError
 from parti_site.upstream.health import health
@@ -27,6 +28,7 @@ LIVE_PAGE = 30
 RECENT_PAGE = 15
 HOME_RECENT = 15  # as parti's own home page asks, so it shares /recent's first page
 HOME_UPCOMING = 8
+WATCH_RECENT = 6  # recordings shown beside (or instead of) the live player
 MAX_AGE = 15  # seconds browsers and shared caches may keep a page
 
 _ID = re.compile(r"[1-9][0-9]{0,17}")
@@ -308,6 +310,7 @@ def watch(request, user_id: str):
             "channel": lambda: api.channel(uid),
             "profile": lambda: api.profile(uid),
             "chat": lambda: api.public_chat(uid),
+            "recent": lambda: api.recent(user_id=uid, limit=WATCH_RECENT),
         }
     )
     channel = results.need("channel")
@@ -322,6 +325,8 @@ def watch(request, user_id: str):
         channel=channel,
         profile=results.get("profile"),
         chat=results.get("chat"),
+        recent=results.get("recent"),
+        playlist=urls_for.live_playlist_path(uid),
         user_id=uid,
     )
 
@@ -330,7 +335,14 @@ def watch(request, user_id: str):
 def video(request, event_id: str):
     eid = _path_id(event_id)
     results = _gather({"recording": lambda: api.recording(eid)})
-    return _render(request, "pages/video.html", results, recording=results.need("recording"))
+    recording = results.need("recording")
+    return _render(
+        request,
+        "pages/video.html",
+        results,
+        recording=recording,
+        playlist=urls_for.recording_playlist_path(eid) if recording.recording_path else None,
+    )
 
 
 def _when(seconds: float | None) -> str | None:
