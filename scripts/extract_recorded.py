@@ -14,7 +14,7 @@ import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-DEFAULT_SOURCE = Path("/work/shared/parti-api/home-routes.md")
+DEFAULT_SOURCE = Path(__file__).resolve().parent.parent.parent / "shared/parti-api/home-routes.md"
 TARGET = ROOT / "parti_site" / "simulator" / "recorded.json"
 
 HEADING = re.compile(r"^\s*(\d+)\.\s+\*\*(.+?)\*\*:?\s*$")

@@ -16,7 +16,18 @@ from parti_site.simulator import recorded, video
 ROOT = Path(__file__).resolve().parent.parent
 PROFILE = "/parti_v2/profile"
 RECENT = PROFILE + "/get_livestream_channel_info/recent"
-HOME_ROUTES = Path("/work/shared/parti-api/home-routes.md")
+# shared/ lies beside the checkout (CI lays a copy there too).
+HOME_ROUTES = next(
+    (
+        path
+        for path in (
+            ROOT.parent / "shared" / "parti-api" / "home-routes.md",
+            Path("/work/shared/parti-api/home-routes.md"),
+        )
+        if path.exists()
+    ),
+    ROOT.parent / "shared" / "parti-api" / "home-routes.md",
+)
 JACK, JACK_CHANNEL = 348242, "mvTHShbrmxS2"  # live in the recordings
 OFFLINE_USER = 463000  # featured, not live
 RECORDING_PATH = re.compile(
