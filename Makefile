@@ -53,7 +53,10 @@ format: $(STAMP)
 
 test: lint
 	SECRET_KEY=tests-only-not-a-secret $(PY) manage.py collectstatic --noinput -v0
-	SECRET_KEY=tests-only-not-a-secret $(PY) -m pytest $(PYTEST_ARGS)
+	# Browser tests run in their own process: Playwright's sync API keeps an event loop in
+	# the main thread, which the asyncio-based tests must not inherit.
+	SECRET_KEY=tests-only-not-a-secret $(PY) -m pytest -m "not browser" $(PYTEST_ARGS)
+	SECRET_KEY=tests-only-not-a-secret $(PY) -m pytest -m browser $(PYTEST_ARGS)
 
 clean:
 	rm -rf $(VENV) staticfiles .pytest_cache .ruff_cache

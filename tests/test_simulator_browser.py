@@ -5,9 +5,6 @@ from pathlib import Path
 
 import httpx
 import pytest
-from playwright.sync_api import sync_playwright
-
-from tests.live_site import CHROMIUM, require_chromium
 
 pytestmark = pytest.mark.browser
 HLS_JS = Path(__file__).resolve().parent.parent / "static" / "vendor" / "hls.js" / "hls.min.js"
@@ -22,17 +19,14 @@ STATE = "() => [document.querySelector('video').currentTime, window.errors]"
 
 
 @pytest.fixture
-def page():
-    require_chromium()
-    with sync_playwright() as p:
-        browser = p.chromium.launch(
-            executable_path=CHROMIUM, args=["--autoplay-policy=no-user-gesture-required"]
-        )
-        page = browser.new_page()
-        page.set_content("<video muted autoplay></video>")
-        page.add_script_tag(path=str(HLS_JS))
-        yield page
-        browser.close()
+def page(browser):
+    """A bare page with hls.js: the simulator's hosts as any web page would see them."""
+    context = browser.new_context()
+    page = context.new_page()
+    page.set_content("<video muted autoplay></video>")
+    page.add_script_tag(path=str(HLS_JS))
+    yield page
+    context.close()
 
 
 def channel(simulated_parti, user_id=348242):
