@@ -67,6 +67,16 @@ PARTI_DEADLINE = env_float("PARTI_DEADLINE", 8.0)
 # "direct": players fetch segments from parti's CDN; "proxied": everything via us (media/modes.py).
 SEGMENT_MODE = env("SEGMENT_MODE", "direct")
 
+# --- live pushes (parti_site/live/) --------------------------------------------------------
+# Off: no upstream WebSocket at all (pages still render server-side snapshots).
+LIVE_RELAY = env_bool("LIVE_RELAY", True)
+# With REDIS_URL, the one process holding this lease keeps the upstream sockets; another
+# takes over within about this many seconds when it dies.
+LIVE_LEASE_TTL = env_float("LIVE_LEASE_TTL", 5.0)
+LIVE_PING_INTERVAL = env_float("LIVE_PING_INTERVAL", 20.0)
+# Events queued per browser socket before a client that falls behind is dropped.
+LIVE_CLIENT_QUEUE = int(env_float("LIVE_CLIENT_QUEUE", 100))
+
 # --- Django --------------------------------------------------------------------------------
 INSTALLED_APPS = [
     "daphne",
