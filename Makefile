@@ -7,6 +7,11 @@ PORT ?= 8000
 HOST ?= 127.0.0.1
 SIM_PORT ?= 8100
 SIM_HOST ?= 127.0.0.1
+# `make run PROCESSES=3`: Daphne on PORT, PORT+1, PORT+2 (needs REDIS_URL; README "Self-hosting").
+PROCESSES ?= 1
+# Daphne's own access log prints visitors' addresses: -v 0 turns it off. The site logs one
+# line per request itself, with addresses only under LOG_CLIENT_IPS (parti_site/web/).
+DAPHNE = $(VENV)/bin/daphne -v 0
 
 # The simulated parti's hosts, one port each (parti_site/simulator/server.py).
 DEMO_ENV = PARTI_API_URL=http://$(SIM_HOST):$(SIM_PORT)/parti_v2 \
@@ -36,12 +41,17 @@ demo: prepare
 	@export SECRET_KEY=$$(cat .secret_key) $(DEMO_ENV); \
 	$(PY) manage.py simulate_parti --host $(SIM_HOST) --port $(SIM_PORT) & sim=$$!; \
 	trap 'kill $$sim 2>/dev/null' EXIT INT TERM; \
-	$(VENV)/bin/daphne -b $(HOST) -p $(PORT) parti_site.asgi:application
+	$(DAPHNE) -b $(HOST) -p $(PORT) parti_site.asgi:application
 
 run: prepare
-	@echo "parti-site on http://$(HOST):$(PORT) (upstream: $${PARTI_API_URL:-https://api-backend.parti.com/parti_v2})"
-	SECRET_KEY=$${SECRET_KEY:-$$(cat .secret_key)} \
-	$(VENV)/bin/daphne -b $(HOST) -p $(PORT) parti_site.asgi:application
+	@echo "parti-site on http://$(HOST):$(PORT) x $(PROCESSES) (upstream: $${PARTI_API_URL:-https://api-backend.parti.com/parti_v2})"
+	@if [ $(PROCESSES) -gt 1 ] && [ -z "$$REDIS_URL" ]; then \
+		echo "PROCESSES=$(PROCESSES) needs REDIS_URL: processes share cache and pushes there"; exit 1; fi
+	@export SECRET_KEY=$${SECRET_KEY:-$$(cat .secret_key)}; pids=; \
+	for i in $$(seq 0 $$(($(PROCESSES) - 1))); do \
+		$(DAPHNE) -b $(HOST) -p $$(($(PORT) + i)) parti_site.asgi:application & pids="$$pids $$!"; \
+	done; \
+	trap 'kill $$pids 2>/dev/null' EXIT INT TERM; wait
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check .
@@ -57,6 +67,10 @@ test: lint
 	# the main thread, which the asyncio-based tests must not inherit.
 	SECRET_KEY=tests-only-not-a-secret $(PY) -m pytest -m "not browser" $(PYTEST_ARGS)
 	SECRET_KEY=tests-only-not-a-secret $(PY) -m pytest -m browser $(PYTEST_ARGS)
+
+# Broadcast latency to 10 and 1000 browser sockets on one Daphne (bench/README.md).
+bench: $(STAMP)
+	$(PY) bench/broadcast.py
 
 clean:
 	rm -rf $(VENV) staticfiles .pytest_cache .ruff_cache

@@ -4,10 +4,13 @@ The defaults are embedded and just run: SQLite, local-memory cache, in-memory ch
 `REDIS_URL` and `DATABASE_URL` switch to the scaled-out setup.
 """
 
+import ipaddress
 import os
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import dj_database_url
+from csp.constants import NONE, SELF
 from django.core.exceptions import ImproperlyConfigured
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -33,6 +36,23 @@ def env_list(name: str, default: str = "") -> list[str]:
     return [item.strip() for item in env(name, default).split(",") if item.strip()]
 
 
+def env_rate_limits(name: str, default: str) -> list[tuple[str, int, int]]:
+    """Entries like `/hls/=600/60` (path prefix, requests, seconds); "off" for none."""
+    if env(name).lower() in {"off", "none", "0"}:
+        return []
+    rules = []
+    for item in env_list(name, default):
+        try:
+            prefix, rate = item.split("=", 1)
+            requests, seconds = (int(part) for part in rate.split("/", 1))
+        except ValueError:
+            raise ImproperlyConfigured(f"{name}: {item!r} is not prefix=requests/seconds") from None
+        if not prefix.startswith("/") or requests < 1 or seconds < 1:
+            raise ImproperlyConfigured(f"{name}: {item!r} is not prefix=requests/seconds")
+        rules.append((prefix, requests, seconds))
+    return rules
+
+
 DEBUG = env_bool("DEBUG")
 
 PLACEHOLDER_SECRET_KEYS = {"", "change-me", "changeme", "secret", "placeholder", "django-insecure"}
@@ -45,7 +65,48 @@ if SECRET_KEY.lower() in PLACEHOLDER_SECRET_KEYS or SECRET_KEY.startswith("djang
         )
     SECRET_KEY = "django-insecure-development-only-key"
 
-ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", "127.0.0.1,localhost")
+# --- the public address, TLS and proxies (README: "Production settings") -------------------
+# The address visitors use, e.g. https://parti.example.org: absolute links (feeds), a trusted
+# CSRF origin, and the defaults of ALLOWED_HOSTS and SECURE_COOKIES.
+PUBLIC_URL = env("PUBLIC_URL").rstrip("/")
+_public = urlsplit(PUBLIC_URL)
+if PUBLIC_URL and (
+    _public.scheme not in ("http", "https") or not _public.hostname or _public.path or _public.query
+):
+    raise ImproperlyConfigured("PUBLIC_URL must look like https://parti.example.org (no path)")
+ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", _public.hostname or "127.0.0.1,localhost")
+CSRF_TRUSTED_ORIGINS = ([PUBLIC_URL] if PUBLIC_URL else []) + env_list("CSRF_TRUSTED_ORIGINS")
+
+SESSION_COOKIE_SECURE = CSRF_COOKIE_SECURE = env_bool("SECURE_COOKIES", _public.scheme == "https")
+SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT")
+SECURE_REDIRECT_EXEMPT = [r"^healthz$"]  # local monitoring may ask over plain http
+SECURE_HSTS_SECONDS = int(env_float("SECURE_HSTS_SECONDS", 0))
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("SECURE_HSTS_INCLUDE_SUBDOMAINS")
+SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD")
+# Preloading is the operator's call (lists in browsers are slow to leave), so check --deploy
+# does not nag about it.
+SILENCED_SYSTEM_CHECKS = ["security.W021"]
+# Only behind a proxy that sets (overwrites) X-Forwarded-Proto, as deploy/nginx does.
+if env_bool("SECURE_PROXY_SSL_HEADER"):
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+USE_X_FORWARDED_HOST = env_bool("USE_X_FORWARDED_HOST")
+# Addresses (CIDRs) of our own reverse proxies: only from them is X-Forwarded-For believed
+# (web/clients.py), for rate limits and LOG_CLIENT_IPS. Empty: REMOTE_ADDR is the client.
+TRUSTED_PROXIES = env_list("TRUSTED_PROXIES")
+for _proxy in TRUSTED_PROXIES:
+    try:
+        ipaddress.ip_network(_proxy, strict=False)
+    except ValueError:
+        raise ImproperlyConfigured(
+            f"TRUSTED_PROXIES: {_proxy!r} is not an address or CIDR"
+        ) from None
+# Per-client limits on the expensive paths (web/ratelimit.py). A player fetches a segment
+# and a playlist every couple of seconds, so the media limits leave room for a household.
+RATE_LIMITS = env_rate_limits(
+    "RATE_LIMITS", "/hls/=600/60,/img/=600/60,/search=30/60,/feeds/=60/60"
+)
+# Visitors' addresses appear in the request log only when the operator opts in.
+LOG_CLIENT_IPS = env_bool("LOG_CLIENT_IPS")
 
 # --- parti, the upstream -------------------------------------------------------------------
 # Every host and base URL is configurable so an operator can follow parti's host moves
@@ -64,6 +125,11 @@ PARTI_CONNECT_TIMEOUT = env_float("PARTI_CONNECT_TIMEOUT", 3.0)
 # Total time one upstream call may take, body included, so a server that drips bytes
 # cannot hold a worker.
 PARTI_DEADLINE = env_float("PARTI_DEADLINE", 8.0)
+# Circuit breaker per endpoint (upstream/circuit.py): after this many failures in a row stop
+# asking parti for the cool-down (doubled per failed probe, up to the maximum), per process.
+PARTI_CIRCUIT_FAILURES = int(env_float("PARTI_CIRCUIT_FAILURES", 5))
+PARTI_CIRCUIT_COOLDOWN = env_float("PARTI_CIRCUIT_COOLDOWN", 30.0)
+PARTI_CIRCUIT_COOLDOWN_MAX = env_float("PARTI_CIRCUIT_COOLDOWN_MAX", 300.0)
 # "direct": players fetch segments from parti's CDN; "proxied": everything via us (media/modes.py).
 SEGMENT_MODE = env("SEGMENT_MODE", "direct")
 
@@ -74,6 +140,9 @@ LIVE_RELAY = env_bool("LIVE_RELAY", True)
 # takes over within about this many seconds when it dies.
 LIVE_LEASE_TTL = env_float("LIVE_LEASE_TTL", 5.0)
 LIVE_PING_INTERVAL = env_float("LIVE_PING_INTERVAL", 20.0)
+# Reconnects to parti's WebSocket wait base * 2^attempt (jittered), at most the maximum.
+LIVE_BACKOFF_BASE = env_float("LIVE_BACKOFF_BASE", 0.5)
+LIVE_BACKOFF_MAX = env_float("LIVE_BACKOFF_MAX", 30.0)
 # Events queued per browser socket before a client that falls behind is dropped.
 LIVE_CLIENT_QUEUE = int(env_float("LIVE_CLIENT_QUEUE", 100))
 
@@ -88,6 +157,7 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "channels",
     "parti_site.upstream",
+    "parti_site.instance",
     "parti_site.pages",
     "parti_site.media",
     "parti_site.live",
@@ -95,8 +165,12 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    "parti_site.web.request_log.RequestLogMiddleware",  # outermost: every answer is logged
     "django.middleware.security.SecurityMiddleware",
+    "parti_site.web.headers.ContentSecurityPolicyMiddleware",
+    "parti_site.web.headers.PermissionsPolicyMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    "parti_site.web.ratelimit.RateLimitMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -133,9 +207,12 @@ REDIS_URL = env("REDIS_URL")
 if REDIS_URL:
     CACHES = {
         "default": {
-            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            # Django's RedisCache, answering misses while Redis is down (cache_backend.py).
+            "BACKEND": "parti_site.cache_backend.TolerantRedisCache",
             "LOCATION": REDIS_URL,
             "KEY_PREFIX": "parti-site",
+            # A dead or unreachable Redis must cost a page milliseconds, not seconds.
+            "OPTIONS": {"socket_connect_timeout": 1, "socket_timeout": 2},
         }
     }
     CHANNEL_LAYERS = {
@@ -157,7 +234,7 @@ else:
             "OPTIONS": {"MAX_ENTRIES": 5000},
         }
     }
-    CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
+    CHANNEL_LAYERS = {"default": {"BACKEND": "parti_site.live.layers.InMemoryChannelLayer"}}
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
@@ -186,7 +263,28 @@ STORAGES = {
 SESSION_COOKIE_HTTPONLY = True
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
+SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
+
+# What pages may load (web/headers.py adds, per request, our WebSocket host and, in direct
+# segment mode, the media hosts). No inline scripts or styles anywhere, the admin included.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [NONE],
+        "script-src": [SELF],
+        "style-src": [SELF],
+        "img-src": [SELF, "data:"],
+        # hls.js feeds the video element from MediaSource (blob:) and adds its text tracks
+        # as <track src="data:,WEBVTT">.
+        "media-src": [SELF, "blob:", "data:"],
+        "worker-src": [SELF, "blob:"],  # hls.js runs its demuxer in a blob: worker
+        "connect-src": [SELF],
+        "manifest-src": [SELF],
+        "frame-ancestors": [NONE],
+        "base-uri": [NONE],
+        "form-action": [SELF],
+    }
+}
 
 LOGGING = {
     "version": 1,

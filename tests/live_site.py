@@ -4,12 +4,14 @@ configured as `make demo` configures them, and Debian's chromium driven by Playw
 from __future__ import annotations
 
 import os
+import random
 import shutil
 import socket
 import subprocess
+import tempfile
 import sys
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
@@ -17,16 +19,22 @@ import pytest
 ROOT = Path(__file__).resolve().parent.parent
 CHROMIUM = os.environ.get("CHROMIUM_PATH") or shutil.which("chromium") or "/usr/bin/chromium"
 ASGI_APP = "parti_site.asgi:application"
+# As the Makefile and deploy/ run it: -v 0 keeps Daphne's access log (visitor addresses) off.
+DAPHNE = [sys.executable, "-m", "daphne", "-v", "0"]
 SIMULATOR_PORTS = 8  # the simulator's hosts take base..base+7
 
 
-def free_port_block(count: int) -> int:
-    """A base port with `count` free ports above it."""
-    for _ in range(50):
-        with socket.socket() as probe:
-            probe.bind(("127.0.0.1", 0))
-            base = probe.getsockname()[1]
-        if base + count > 65000:
+_handed_out: set[int] = set()
+
+
+def free_port_block(count: int, avoid: set[int] | frozenset[int] = frozenset()) -> int:
+    """A base port with `count` free ports above it, none of them in `avoid` (ports handed
+    out already whose servers may not have bound them yet)."""
+    for _ in range(200):
+        # Below Linux's ephemeral range (32768+), so no outgoing connection of any test can
+        # take a port between our check and the server binding it.
+        base = random.randrange(20000, 32000 - count)
+        if avoid.intersection(range(base, base + count)) or base in _handed_out:
             continue
         try:
             sockets = []
@@ -39,6 +47,7 @@ def free_port_block(count: int) -> int:
         finally:
             for sock in sockets:
                 sock.close()
+        _handed_out.update(range(base, base + count))
         return base
     raise RuntimeError("no free block of ports")
 
@@ -76,17 +85,52 @@ class Site:
     url: str
     sim_base: int
     log_dir: Path
+    env: dict[str, str] = field(default_factory=dict, repr=False)
+    # Every Daphne's base URL when started with web_processes > 1; url is the first.
+    urls: list[str] = field(default_factory=list)
 
     @property
     def control_url(self) -> str:
         return f"http://127.0.0.1:{self.sim_base + 7}"
 
+    @property
+    def port(self) -> int:
+        return int(self.url.rsplit(":", 1)[1])
 
-def start_site(tmp: Path, **extra_env: str):
-    """Start simulator + Daphne; returns (Site, [processes])."""
+
+_migrated: list[Path] = []
+
+
+def migrated_sqlite(env: dict[str, str]) -> Path:
+    """A migrated, empty SQLite database, made once per test run and copied per site."""
+    if not _migrated:
+        folder = Path(tempfile.mkdtemp(prefix="parti-site-db-"))
+        database = folder / "template.sqlite3"
+        subprocess.run(
+            [sys.executable, "manage.py", "migrate", "--noinput", "-v0"],
+            cwd=ROOT,
+            env=dict(env, DATABASE_URL=f"sqlite:///{database}"),
+            check=True,
+            timeout=120,
+        )
+        _migrated.append(database)
+    return _migrated[0]
+
+
+def start_site(tmp: Path, web_processes: int = 1, **extra_env: str):
+    """Start simulator + Daphne (`web_processes` of them, each on its own port, logging to
+    daphne.log, daphne-web2.log, ...); returns (Site, [processes])."""
     sim_base = free_port_block(SIMULATOR_PORTS)
-    web_port = free_port_block(1)
+    taken = set(range(sim_base, sim_base + SIMULATOR_PORTS))  # not bound until they start
+    web_port = free_port_block(1, avoid=taken)
+    taken.add(web_port)
     env = demo_env(sim_base, **extra_env)
+    if "DATABASE_URL" not in extra_env:
+        # Each site gets its own migrated SQLite file, never the demo's db.sqlite3, so an
+        # operator's switches in `make demo` cannot leak into the tests.
+        database = tmp / "db.sqlite3"
+        shutil.copy(migrated_sqlite(env), database)
+        env["DATABASE_URL"] = f"sqlite:///{database}"
     python = sys.executable
     sim_log = open(tmp / "simulator.log", "w")  # noqa: SIM115
     web_log = open(tmp / "daphne.log", "w")  # noqa: SIM115
@@ -98,26 +142,32 @@ def start_site(tmp: Path, **extra_env: str):
         stderr=subprocess.STDOUT,
     )
     web = subprocess.Popen(
-        [
-            python,
-            "-m",
-            "daphne",
-            "-b",
-            "127.0.0.1",
-            "-p",
-            str(web_port),
-            "parti_site.asgi:application",
-        ],
+        [*DAPHNE, "-b", "127.0.0.1", "-p", str(web_port), ASGI_APP],
         cwd=ROOT,
         env=env,
         stdout=web_log,
         stderr=subprocess.STDOUT,
     )
     processes = [simulator, web]
+    webs = [(web_port, web)]
+    for number in range(2, web_processes + 1):
+        port = free_port_block(1, avoid=taken)
+        taken.add(port)
+        log = open(tmp / f"daphne-web{number}.log", "w")  # noqa: SIM115
+        other = subprocess.Popen(
+            [*DAPHNE, "-b", "127.0.0.1", "-p", str(port), ASGI_APP],
+            cwd=ROOT,
+            env=env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
+        processes.append(other)
+        webs.append((port, other))
     try:
         wait_for_port(sim_base, simulator)
         wait_for_port(sim_base + 7, simulator)
-        wait_for_port(web_port, web)
+        for port, process in webs:
+            wait_for_port(port, process)
     except RuntimeError:
         stop(processes)
         raise RuntimeError(
@@ -125,7 +175,28 @@ def start_site(tmp: Path, **extra_env: str):
             + (tmp / "simulator.log").read_text()[-2000:]
             + (tmp / "daphne.log").read_text()[-2000:]
         ) from None
-    return Site(f"http://127.0.0.1:{web_port}", sim_base, tmp), processes
+    urls = [f"http://127.0.0.1:{port}" for port, _ in webs]
+    return Site(urls[0], sim_base, tmp, env, urls), processes
+
+
+def start_web(site: Site) -> subprocess.Popen:
+    """A Daphne for `site` on its port, as after a server restart (stop the old one first,
+    with `stop([web])`); its log goes to daphne-<n>.log."""
+    number = len(list(site.log_dir.glob("daphne*.log")))
+    log = open(site.log_dir / f"daphne-{number}.log", "w")  # noqa: SIM115
+    web = subprocess.Popen(
+        [*DAPHNE, "-b", "127.0.0.1", "-p", str(site.port), ASGI_APP],
+        cwd=ROOT,
+        env=site.env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+    )
+    try:
+        wait_for_port(site.port, web)
+    except RuntimeError:
+        stop([web])
+        raise
+    return web
 
 
 def stop(processes: list[subprocess.Popen]) -> None:

@@ -2,6 +2,8 @@
 
 import os
 import socket
+import uuid
+from contextlib import contextmanager
 
 import pytest
 
@@ -29,3 +31,20 @@ def require_service(name: str, host: str, port: int) -> None:
 def redis_url(db: int) -> str:
     require_service("Redis", REDIS_HOST, REDIS_PORT)
     return f"redis://{REDIS_HOST}:{REDIS_PORT}/{db}"
+
+
+@contextmanager
+def postgres_database(prefix: str):
+    """A throwaway PostgreSQL database (trust auth as postgres); yields its URL, then drops it."""
+    import psycopg
+
+    require_service("PostgreSQL", POSTGRES_HOST, POSTGRES_PORT)
+    name = f"{prefix}_{uuid.uuid4().hex[:8]}"
+    server = f"postgresql://postgres@{POSTGRES_HOST}:{POSTGRES_PORT}"
+    with psycopg.connect(server + "/postgres", autocommit=True) as connection:
+        connection.execute(f'CREATE DATABASE "{name}"')
+    try:
+        yield f"{server}/{name}"
+    finally:
+        with psycopg.connect(server + "/postgres", autocommit=True) as connection:
+            connection.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')

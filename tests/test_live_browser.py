@@ -1,12 +1,15 @@
 """What a viewer sees of the live pushes, in Debian's chromium against the simulator and
 Daphne as real processes: toast and card on go-live, the ticker moving, the watch page's
-viewer count and chat, and the page's socket coming back after the upstream drops."""
+viewer count and chat, the page's socket coming back after the upstream drops and after
+our own server restarts, and the "as of" times of the server-rendered snapshots."""
 
 import re
 import time
 
 import httpx
 import pytest
+
+from tests.live_site import start_site, start_web, stop
 
 # live_site, browser and page come from tests/live_site.py (a plugin of conftest.py).
 
@@ -118,3 +121,73 @@ def test_pushes_continue_after_parti_drops_the_socket(site, page):
         timeout=3000
     )
     assert page.locator("[data-live-status]").is_hidden()
+
+
+def test_the_snapshots_say_when_they_were_fetched(site, browser):
+    context = browser.new_context(java_script_enabled=False)
+    try:
+        page = context.new_page()
+        for path, parts in [
+            ("/", ["prices", "live"]),
+            ("/live", ["prices", "live"]),
+            (f"/watch/{JACK}", ["prices", "viewers", "chat"]),
+        ]:
+            page.goto(site.url + path)
+            for part in parts:
+                as_of = page.locator(f"[data-as-of={part}]")
+                assert re.fullmatch(r"as of \d\d:\d\d UTC", as_of.inner_text()), (path, part)
+                stamp = as_of.locator("time").get_attribute("datetime")
+                assert stamp.endswith("+00:00"), (path, part, stamp)
+    finally:
+        context.close()
+
+
+def test_a_pushed_price_moves_the_as_of_time(site, page):
+    open_live(page, site.url + "/")
+    wait_for_upstream(site, "AssetPriceRefreshNotify")
+    page.evaluate("document.querySelector('[data-as-of=prices] time').textContent = 'old'")
+    control(site, "/_sim/ws/prices")
+    page.wait_for_function(
+        "() => /^\\d\\d:\\d\\d$/.test("
+        "document.querySelector('[data-as-of=prices] time').textContent)",
+        timeout=2000,
+    )
+
+
+@pytest.fixture
+def own_site(tmp_path):
+    """A site of this test's own, whose Daphne the test may stop and start again."""
+    site, processes = start_site(tmp_path)
+    site.processes = processes
+    sim_ws_state(site)
+    control(site, "/_sim/ws/config", {"interval": 0, "golive_every": 0})
+    yield site
+    stop(site.processes)
+
+
+def test_the_page_reconnects_by_itself_after_a_server_restart(own_site, page):
+    site = own_site
+    open_live(page, site.url + "/")
+    wait_for_upstream(site, "NewChannelLiveNotify")
+    opened = sim_ws_state(site)["opened"]
+
+    simulator, web = site.processes
+    stop([web])
+    status = page.locator("[data-live-status]")
+    status.wait_for(state="visible", timeout=3000)
+    assert status.inner_text() == "reconnecting…"
+    assert page.locator("body").get_attribute("data-live-state") == "reconnecting"
+
+    site.processes = [simulator, start_web(site)]
+    # Backoff is 1 s doubling with jitter; the server was down for about a second.
+    page.wait_for_selector("body[data-live-state=open]", timeout=10000)
+    assert status.is_hidden()
+    wait_until(lambda: sim_ws_state(site)["opened"] > opened, 10)  # the new relay's socket
+    wait_for_upstream(site, "NewChannelLiveNotify")
+    frame = control(site, "/_sim/ws/golive", {"event_title": "After the restart"})["frame"]
+    toast = page.locator("[data-live-toasts] .toast-link", has_text="After the restart")
+    toast.wait_for(timeout=2000)
+    assert toast.get_attribute("href") == f"/watch/{frame['user_id']}"
+    # Chromium logs each reconnect attempt refused while the server was down: expected here.
+    refused = f"WebSocket connection to '{site.url.replace('http', 'ws', 1)}/ws/live' failed"
+    page.js_errors[:] = [e for e in page.js_errors if refused not in e]

@@ -204,3 +204,28 @@ def test_end_to_end_a_go_live_upstream_reaches_the_browser(live_settings, upstre
         await parti.stop()
 
     run(body())
+
+
+def test_events_reach_browsers_without_a_hop_through_the_sync_thread(quiet, monkeypatch):
+    """Channels' dispatch runs close_old_connections in the one sync thread before every
+    message; ours skips it, so a broadcast to N browsers is not N thread hops."""
+    import channels.consumer
+
+    hops = []
+
+    async def counted():
+        hops.append(1)
+
+    monkeypatch.setattr(channels.consumer, "aclose_old_connections", counted)
+
+    async def body():
+        communicator, connected, _ = await connect("/ws/live")
+        assert connected
+        layer = get_channel_layer()
+        for _ in range(3):
+            await layer.group_send(wire.GRID, wire.message(wire.viewers(1, 2)))
+            assert (await communicator.receive_json_from())["kind"] == "viewers"
+        await communicator.disconnect()
+
+    run(body())
+    assert hops == []

@@ -18,6 +18,7 @@ def test_it_reports_upstream_health(client):
         "failing": True,
         "last_success": None,
         "last_failure_kind": "timeout",
+        "circuit": "closed",  # one failure does not open it
     }
 
 

@@ -52,12 +52,12 @@ def test_the_defaults_are_embedded_and_redis_switches_cache_and_layer():
         "https://api-backend.parti.com/parti_v2",
         "django.db.backends.sqlite3",
         "django.core.cache.backends.locmem.LocMemCache",
-        "channels.layers.InMemoryChannelLayer",
+        "parti_site.live.layers.InMemoryChannelLayer",
     ]
     scaled = dict(plain, REDIS_URL="redis://127.0.0.1:6379/3", DATABASE_URL="postgres://u@h/db")
     out = subprocess.run(run, cwd=ROOT, env=scaled, capture_output=True, text=True).stdout
     assert out.split()[1:] == [
         "django.db.backends.postgresql",
-        "django.core.cache.backends.redis.RedisCache",
+        "parti_site.cache_backend.TolerantRedisCache",
         "channels_redis.core.RedisChannelLayer",
     ]

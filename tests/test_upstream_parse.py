@@ -168,3 +168,20 @@ def test_the_name_lookup_wants_a_number(body, ok):
     else:
         with pytest.raises(UpstreamError):
             parse.user_id(body)
+
+
+def test_a_list_with_no_usable_row_is_a_shape_change_not_an_empty_list():
+    # A renamed id field must not replace the last good copy with "nothing here".
+    with pytest.raises(UpstreamError) as caught:
+        parse.rows([{"userId": 1, "user_name": "x"}], "live", parse.live_channel)
+    assert caught.value.kind == Kind.UNEXPECTED_SHAPE
+    assert parse.rows([], "live", parse.live_channel) == []
+
+
+def test_bidi_overrides_are_dropped_from_text():
+    # U+202E would reverse the text that follows the name on the page ("just went live").
+    row = live_row(user_name="\u202egnp.exe\u202c Evil\u2066x\u2069", event_title="a\u202db")
+    channel = parse.live_channel(row)
+    assert channel.creator.name == "gnp.exe Evilx"
+    assert channel.title == "ab"
+    assert parse.to_text("שלום עולם") == "שלום עולם"  # right-to-left text is untouched

@@ -11,9 +11,11 @@ from __future__ import annotations
 import asyncio
 import logging
 
+from channels.consumer import get_handler_name
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
 from django.conf import settings
 
+from parti_site.instance.store import current
 from parti_site.upstream.errors import UpstreamError
 
 from . import relay, wire
@@ -21,6 +23,9 @@ from . import relay, wire
 log = logging.getLogger("parti_site.live")
 
 CLOSE_TOO_SLOW = 4008
+CHAT_KINDS = frozenset({"chat", "chat_history"})
+# An open watch socket sees the operator's public-chat switch change within this long.
+SWITCH_RECHECK_SECONDS = 2.0
 
 
 class LiveConsumer(AsyncJsonWebsocketConsumer):
@@ -50,8 +55,19 @@ class LiveConsumer(AsyncJsonWebsocketConsumer):
             sender.cancel()
             await asyncio.gather(sender, return_exceptions=True)
 
-    async def receive_json(self, content, **kwargs):
-        """Browsers have nothing to say; whatever they send is ignored."""
+    async def receive(self, text_data=None, bytes_data=None, **kwargs):
+        """Browsers have nothing to say; whatever they send is ignored, and not decoded
+        (junk text would end the consumer with a JSONDecodeError and a traceback)."""
+
+    async def dispatch(self, message):
+        """Channels' dispatch without its `aclose_old_connections()` before every message:
+        that is a hop through the one thread-sensitive sync thread, so a broadcast to N
+        browsers queued N hops (bench/broadcast.py). These handlers use no database; code
+        that does goes through `database_sync_to_async`, which closes old connections."""
+        handler = getattr(self, get_handler_name(message), None)
+        if handler is None:
+            raise ValueError(f"No handler for message type {message['type']}")
+        await handler(message)
 
     async def live_event(self, message):
         self.enqueue(message.get("event"))
@@ -87,6 +103,8 @@ class WatchConsumer(LiveConsumer):
     async def connect(self):
         self.user_id = int(self.scope["url_route"]["kwargs"]["user_id"])
         self.watching = False
+        self.chat_checked_at = float("-inf")
+        self.chat_on = True
         await super().connect()
         self.relay.watch(self.user_id)
         self.watching = True
@@ -97,7 +115,23 @@ class WatchConsumer(LiveConsumer):
             self.watching = False
         await super().disconnect(code)
 
+    def public_chat(self) -> bool:
+        """The operator's public-chat switch, read at most every couple of seconds."""
+        now = asyncio.get_running_loop().time()
+        if now - self.chat_checked_at >= SWITCH_RECHECK_SECONDS:
+            self.chat_on = current().public_chat
+            self.chat_checked_at = now
+        return self.chat_on
+
+    async def live_event(self, message):
+        event = message.get("event")
+        if isinstance(event, dict) and event.get("kind") in CHAT_KINDS and not self.public_chat():
+            return
+        self.enqueue(event)
+
     async def before_sending(self) -> None:
+        if not self.public_chat():
+            return
         try:
             lines = await asyncio.to_thread(relay.fetch_chat, self.user_id)
         except UpstreamError as error:

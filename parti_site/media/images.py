@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import re
 
+from parti_site.instance.store import current
+
 from .allowlist import ForbiddenURL
 from .signing import IMAGE, sign_url
 
@@ -21,8 +23,12 @@ _HTTP_URL = re.compile(r"^https?://", re.IGNORECASE)
 
 
 def image_url(upstream_url: str | None) -> str | None:
-    """Our URL for an upstream image (`/img/<token>`), or None if there is no usable image."""
-    if not isinstance(upstream_url, str):
+    """Our URL for an upstream image (`/img/<token>`), or None if there is no usable image.
+
+    None too when the operator turned the image proxy off: pages show placeholders then,
+    never parti's own image URLs (the visitor's browser would load them from parti).
+    """
+    if not isinstance(upstream_url, str) or not image_proxy_on():
         return None
     url = upstream_url.strip()
     if not url or url.lower() in _PLACEHOLDERS:
@@ -34,3 +40,7 @@ def image_url(upstream_url: str | None) -> str | None:
         return IMAGE_PATH_PREFIX + sign_url(url, IMAGE, IMAGE_MAX_AGE)
     except ForbiddenURL:
         return None
+
+
+def image_proxy_on() -> bool:
+    return current().image_proxy

@@ -6,8 +6,9 @@
 - "proxied": every child playlist and segment goes through our host (signed URLs); the
   viewer's browser talks to nobody but us.
 
-Read from `settings.SEGMENT_MODE` for now; the admin will make it editable and a viewer
-preference may opt in to proxying, hence the `request` argument.
+The operator picks it in /admin/ (instance switches); left at its default there, the
+`SEGMENT_MODE` setting decides. A viewer preference may one day opt in to proxying, hence
+the `request` argument. Also here: the highest quality offered when proxied.
 """
 
 from __future__ import annotations
@@ -15,6 +16,8 @@ from __future__ import annotations
 import logging
 
 from django.conf import settings
+
+from parti_site.instance.store import current
 
 DIRECT = "direct"
 PROXIED = "proxied"
@@ -25,8 +28,19 @@ log = logging.getLogger(__name__)
 
 def segment_mode(request=None) -> str:
     """DIRECT or PROXIED. An unknown setting value fails closed: proxied (more private)."""
-    value = str(getattr(settings, "SEGMENT_MODE", DIRECT) or DIRECT).strip().lower()
+    value = current().segment_mode or getattr(settings, "SEGMENT_MODE", DIRECT)
+    value = str(value or DIRECT).strip().lower()
     if value in MODES:
         return value
     log.warning("SEGMENT_MODE=%r is not one of %s; using %r", value, MODES, PROXIED)
     return PROXIED
+
+
+def max_height(request=None) -> int | None:
+    """The tallest variant the multivariant playlist may offer, or None for all of them.
+
+    Only proxied segments cost the instance bandwidth, so only then is anything removed.
+    """
+    if segment_mode(request) != PROXIED:
+        return None
+    return current().max_height

@@ -239,8 +239,11 @@ def _size(playlist: Playlist) -> int:
 # --- rewriting ---------------------------------------------------------------------------------
 
 
-def rewrite(playlist: Playlist, mode: str) -> str:
+def rewrite(playlist: Playlist, mode: str, max_height: int | None = None) -> str:
     """The playlist as our player gets it.
+
+    `max_height` (PROXIED only): variants taller than that are removed first, so the
+    instance never relays more than the operator allows (media/modes.py).
 
     DIRECT: every URI absolute on its upstream host. PROXIED: child playlists become
     `/hls/p/<token>.m3u8`, segments, maps and keys `/hls/s/<token>`. In both modes a URI off
@@ -267,7 +270,10 @@ def rewrite(playlist: Playlist, mode: str) -> str:
 
     assert mode in (DIRECT, PROXIED)
     try:
-        text = playlists.rewrite_playlist(playlist.text, playlist.url, rewrite_uri)
+        text = playlist.text
+        if mode == PROXIED and max_height is not None:
+            text = playlists.filter_variants(text, max_height)
+        text = playlists.rewrite_playlist(text, playlist.url, rewrite_uri)
     except playlists.PlaylistError as exc:
         raise FetchError(Kind.BAD_CONTENT, str(exc), url=playlist.url) from exc
     if not refused:

@@ -15,7 +15,8 @@ from parti_site.upstream.errors import UpstreamError
 
 from . import proxy, signing
 from .fetch import FetchError, Kind
-from .modes import segment_mode
+from .images import image_proxy_on
+from .modes import max_height, segment_mode
 
 log = logging.getLogger(__name__)
 
@@ -66,7 +67,8 @@ def _forbidden_token() -> HttpResponse:
 async def live_master(request, user_id: int):
     try:
         playlist = await proxy.live_master(user_id)
-        return _playlist(proxy.rewrite(playlist, segment_mode(request)), live=True)
+        text = proxy.rewrite(playlist, segment_mode(request), max_height(request))
+        return _playlist(text, live=True)
     except proxy.Unavailable as error:
         return _unavailable(error)
     except (FetchError, UpstreamError) as error:
@@ -77,7 +79,8 @@ async def live_master(request, user_id: int):
 async def recording_master(request, event_id: int):
     try:
         playlist = await proxy.recording_master(event_id)
-        return _playlist(proxy.rewrite(playlist, segment_mode(request)), live=False)
+        text = proxy.rewrite(playlist, segment_mode(request), max_height(request))
+        return _playlist(text, live=False)
     except proxy.Unavailable as error:
         return _unavailable(error)
     except (FetchError, UpstreamError) as error:
@@ -129,6 +132,8 @@ async def segment(request, token: str, ext: str):
 
 @require_safe
 async def image(request, token: str):
+    if not image_proxy_on():  # pages carry no image links then; old ones stop working
+        return _plain(404, "image proxy off", cache=IMAGE_ERROR_CACHE)
     try:
         url = signing.unsign_url(token, signing.IMAGE)
     except signing.InvalidMediaToken:

@@ -4,6 +4,7 @@
 - parti said the thing does not exist: our 404 page.
 - A section of a page failed: a small message in its place (`Results.failed`).
 - A stale copy stands in: the "shown as of HH:MM UTC" notice (`Results.stale_at`).
+- Live snapshots say when they were fetched (`Results.as_of`).
 """
 
 from __future__ import annotations
@@ -36,6 +37,13 @@ class Results:
             for name, result in results.items()
             if isinstance(result, UpstreamError)
         }
+        # Section name -> when its data was fetched, for the "as of HH:MM UTC" of snapshots
+        # that live pushes update (ticker, live grid, viewer count, chat).
+        self.as_of: dict[str, datetime] = {
+            name: datetime.fromtimestamp(result.fetched_at, UTC)
+            for name, result in results.items()
+            if isinstance(result, Fetched)
+        }
 
     def need(self, name: str) -> Any:
         """The data the page cannot do without; raises the UpstreamError otherwise."""
@@ -44,10 +52,15 @@ class Results:
             raise result
         return result.data
 
-    def need_any(self) -> None:
-        """A page made of sections needs at least one; with none, it is the 503 page."""
-        errors = [r for r in self._results.values() if isinstance(r, UpstreamError)]
-        if errors and len(errors) == len(self._results):
+    def need_any(self, *names: str) -> None:
+        """A page made of sections (`names`, default all) needs at least one; with none, it
+        is the 503 page. The header's price ticker rides along with every page and is not
+        a section."""
+        sections = [
+            r for n, r in self._results.items() if n in names or not names and n != "prices"
+        ]
+        errors = [r for r in sections if isinstance(r, UpstreamError)]
+        if errors and len(errors) == len(sections):
             raise errors[0]
 
     def get(self, name: str, default: Any = None) -> Any:

@@ -21,5 +21,6 @@ urlpatterns = [
     path("creator/<str:service>/<str:name>", views.creator, name="creator"),
     path("watch/<str:user_id>", views.watch, name="watch"),
     path("video/<str:event_id>", views.video, name="video"),
+    path("about", views.about, name="about"),
     path("healthz", views.healthz, name="healthz"),
 ]

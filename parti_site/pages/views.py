@@ -10,13 +10,15 @@ import re
 from datetime import UTC, datetime
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
+from django.conf import settings
 from django.http import Http404, JsonResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.cache import patch_cache_control, patch_vary_headers
 from django.views.decorators.cache import never_cache
 
-from parti_site.media import urls_for
+from parti_site.instance.store import current as instance_settings
+from parti_site.media import modes, urls_for
 from parti_site.upstream import api
 from parti_site.upstream.errors import Kind, UpstreamError
 from parti_site.upstream.health import health
@@ -115,6 +117,7 @@ def _render(request, template: str, results: Results, nav: str = "", **context):
         nav=nav,
         ticker=results.get("prices"),
         failed=results.failed,
+        as_of=results.as_of,
         stale_at=results.stale_at,
         tz=zone,
         tz_name=zone.key,
@@ -140,7 +143,7 @@ def home(request):
             "categories": api.categories,
         }
     )
-    results.need_any()
+    results.need_any("live", "featured", "schedule", "recent")  # category tabs alone: no
     categories = results.get("categories", [])
     tabs = [
         {"label": label, "url": _query(request, tab=value), "current": value == tab}
@@ -305,14 +308,15 @@ def creator(request, service: str, name: str, discriminator: str | None = None):
 @upstream_page
 def watch(request, user_id: str):
     uid = _path_id(user_id)
-    results = _gather(
-        {
-            "channel": lambda: api.channel(uid),
-            "profile": lambda: api.profile(uid),
-            "chat": lambda: api.public_chat(uid),
-            "recent": lambda: api.recent(user_id=uid, limit=WATCH_RECENT),
-        }
-    )
+    public_chat = instance_settings().public_chat
+    calls = {
+        "channel": lambda: api.channel(uid),
+        "profile": lambda: api.profile(uid),
+        "recent": lambda: api.recent(user_id=uid, limit=WATCH_RECENT),
+    }
+    if public_chat:
+        calls["chat"] = lambda: api.public_chat(uid)
+    results = _gather(calls)
     channel = results.need("channel")
     missing = results.error("profile")
     if missing is not None and missing.is_not_found:
@@ -325,6 +329,7 @@ def watch(request, user_id: str):
         channel=channel,
         profile=results.get("profile"),
         chat=results.get("chat"),
+        public_chat=public_chat,
         recent=results.get("recent"),
         playlist=urls_for.live_playlist_path(uid),
         user_id=uid,
@@ -345,6 +350,23 @@ def video(request, event_id: str):
     )
 
 
+def about(request):
+    """What this instance does with visitors' data, from the settings in force now."""
+    now = instance_settings()
+    return _render(
+        request,
+        "pages/about.html",
+        _gather({}),
+        segment_mode=modes.segment_mode(request),
+        max_height=modes.max_height(request),
+        image_proxy=now.image_proxy,
+        public_chat=now.public_chat,
+        policies=sorted(now.policies.items()),
+        log_client_ips=getattr(settings, "LOG_CLIENT_IPS", False),
+        rate_limited=bool(getattr(settings, "RATE_LIMITS", ())),
+    )
+
+
 def _when(seconds: float | None) -> str | None:
     return datetime.fromtimestamp(seconds, UTC).isoformat() if seconds else None
 
@@ -358,6 +380,7 @@ def healthz(request):
             "failing": entry.failing,
             "last_success": _when(entry.last_success),
             "last_failure_kind": entry.last_failure_kind or None,
+            "circuit": entry.circuit,
         }
         for name, entry in sorted(health.snapshot().items())
     }

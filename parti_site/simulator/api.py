@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from . import recorded
+from . import faults, recorded
 from .common import json_response, new_app, world
 from .world import PROFILE, World
 
@@ -246,6 +246,6 @@ async def creator_passes(request):
 
 
 def make_app(sim) -> web.Application:
-    app = new_app(sim, "api", json_errors, serve_recorded)
+    app = new_app(sim, "api", faults.inject, json_errors, serve_recorded)
     app.add_routes(routes)
     return app

@@ -8,6 +8,7 @@ POST /_sim/requests/reset     zero the counts
 POST /_sim/clock              {"advance": seconds} or {"offset": seconds}: move the clock
                               the simulated hosts use (live window, token expiry)
 POST /_sim/token-lifetime     {"seconds": n}: lifetime of playback tokens minted from now on
+POST|GET|DELETE /_sim/faults, /_sim/ws/faults   fault switches (faults.py)
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from dataclasses import asdict
 
 from aiohttp import web
 
+from . import faults
 from .common import SIM, json_response, new_app
 
 routes = web.RouteTableDef()
@@ -97,4 +99,5 @@ def make_app(sim) -> web.Application:
     app = new_app(sim, "control")
     app.add_routes(routes)
     app.add_routes(sim.hub.control_routes())
+    app.add_routes(faults.control_routes(sim))
     return app

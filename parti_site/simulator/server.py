@@ -19,7 +19,7 @@ from collections import Counter
 
 from aiohttp import web
 
-from . import api, assets, control, hls, ws
+from . import api, assets, control, faults, hls, ws
 from .world import Urls, World
 
 # (name, app factory) in port order.
@@ -44,6 +44,7 @@ class SimulatedParti:
         self.secret = secrets.token_bytes(32)
         self.request_counts: dict[str, Counter] = {}
         self.hub = ws.Hub()
+        self.faults = faults.ApiFaults()  # switched from the control port (faults.py)
         self.urls = Urls(
             api=self.http(0) + "/parti_v2",
             ws=f"ws://{host}:{base_port + 1}",
@@ -96,9 +97,10 @@ class SimulatedParti:
         }
 
     def reset(self) -> None:
-        """Fresh world from the recordings, clock and counts back to zero."""
+        """Fresh world from the recordings, clock and counts back to zero, no API faults."""
         self.world = self._new_world()
         self.request_counts.clear()
+        self.faults.clear()
 
     # --- running in the current loop ------------------------------------------------------
 

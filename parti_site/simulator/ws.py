@@ -32,6 +32,7 @@ from typing import Any
 from aiohttp import WSMsgType, web
 
 from .common import new_app
+from .faults import SocketFaults
 
 log = logging.getLogger("parti_site.simulator")
 
@@ -107,6 +108,7 @@ class Hub:
         self._event_ids = itertools.count(90_000)
         self._next_golive = time.monotonic() + golive_every
         self._viewers: dict[int, int] = {}  # livestream_id -> count (no world)
+        self.faults = SocketFaults(self)  # refuse, drop, silent, junk (faults.py)
         self._prices = [
             {
                 "asset_type": "Crypto",
@@ -149,7 +151,9 @@ class Hub:
 
     # --- the socket ------------------------------------------------------------------------
 
-    async def handle(self, request: web.Request) -> web.WebSocketResponse:
+    async def handle(self, request: web.Request) -> web.StreamResponse:
+        if (refused := self.faults.refusal(request)) is not None:
+            return refused
         ws = web.WebSocketResponse(autoping=True, max_msg_size=64 * 1024)
         await ws.prepare(request)
         connection = Connection(
@@ -161,6 +165,7 @@ class Hub:
         )
         self.connections.add(connection)
         self.opened += 1
+        self.faults.opened(connection)
         try:
             async for message in ws:
                 if message.type == WSMsgType.TEXT:
@@ -186,6 +191,8 @@ class Hub:
         to every connection when topic is None. Returns how many got it."""
         text = frame if isinstance(frame, str) else json.dumps(frame, ensure_ascii=False)
         count = 0
+        if self.faults.silenced:
+            return 0
         for connection in list(self.connections):
             if topic is not None and not connection.wants(topic, **params):
                 continue

@@ -6,13 +6,17 @@ or raises UpstreamError when parti fails and no copy is left.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import TimeoutError as FuturesTimeout
 from typing import Any
+
+from django.conf import settings
 
 from . import client, parse
 from .cache import Fetched, cached, forget
-from .errors import UpstreamError
+from .errors import Kind, UpstreamError
 from .models import (
     AssetPrice,
     Category,
@@ -31,7 +35,11 @@ MAX_RECENT_LIMIT = 50
 MAX_OFFSET = 10_000
 
 # Sections of a page are fetched side by side, so a cold page costs about its slowest call.
-_pool = ThreadPoolExecutor(max_workers=16, thread_name_prefix="upstream")
+# Shared by every request of the process: with parti hanging, each call holds a thread for
+# the whole deadline, and a pool too small queues sections behind other pages' calls.
+_pool = ThreadPoolExecutor(max_workers=64, thread_name_prefix="upstream")
+# Past one call's longest time (connect + deadline) a section still queued is given up.
+GATHER_SLACK = 1.0
 
 
 def clamp(value: int, low: int, high: int) -> int:
@@ -149,10 +157,17 @@ def public_chat(user_id: int) -> Fetched[list[ChatLine]]:
 def gather(calls: dict[str, Callable[[], Fetched]]) -> dict[str, Fetched | UpstreamError]:
     """Run several calls side by side; each result is a Fetched or the UpstreamError."""
     futures = {name: _pool.submit(call) for name, call in calls.items()}
+    give_up = time.monotonic() + (
+        settings.PARTI_CONNECT_TIMEOUT + settings.PARTI_DEADLINE + GATHER_SLACK
+    )
     results: dict[str, Any] = {}
     for name, future in futures.items():
         try:
-            results[name] = future.result()
+            results[name] = future.result(timeout=max(0.0, give_up - time.monotonic()))
         except UpstreamError as error:
             results[name] = error
+        except FuturesTimeout:
+            # Every thread is busy (parti hangs for many visitors): this page will not wait.
+            future.cancel()
+            results[name] = UpstreamError(Kind.TIMEOUT, f"{name}: no thread free in time")
     return results

@@ -4,7 +4,8 @@
   when parti fails (shown with its age). Errors are never stored as data.
 - Single-flight: concurrent misses for one key make one upstream call. The lock is a
   `cache.add`, atomic in local memory (threads) and in Redis (processes).
-- Keys carry a generation number (`version=`), so one bump invalidates everything.
+- Keys carry a generation number (`version=`), so one bump invalidates everything, and a
+  generation per endpoint, so one endpoint can be purged (the admin's purge actions).
 """
 
 from __future__ import annotations
@@ -39,26 +40,48 @@ class Fetched(Generic[T]):
     error: UpstreamError | None = None
 
 
+def _endpoint_generation_key(endpoint: str) -> str:
+    return f"{GENERATION_KEY}:{endpoint}"
+
+
 def generation() -> int:
     return cache.get(GENERATION_KEY) or 1
 
 
+def _generations(endpoint: str) -> tuple[int, int]:
+    """(everything's generation, this endpoint's), in one cache round trip."""
+    endpoint_key = _endpoint_generation_key(endpoint)
+    found = cache.get_many([GENERATION_KEY, endpoint_key])
+    return found.get(GENERATION_KEY) or 1, found.get(endpoint_key) or 1
+
+
+def _bump(key: str) -> None:
+    try:
+        cache.incr(key)
+    except ValueError:
+        # Never set (1 was assumed), or the cache lost it: a number not used before.
+        cache.add(key, max(2, time.time_ns()), timeout=None)
+
+
 def bump_generation() -> None:
     """Invalidate every cached upstream answer at once (all processes sharing the cache)."""
-    try:
-        cache.incr(GENERATION_KEY)
-    except ValueError:
-        cache.set(GENERATION_KEY, 2, timeout=None)
+    _bump(GENERATION_KEY)
 
 
-def _key(endpoint: str, key: str) -> str:
+def purge_endpoint(endpoint: str) -> None:
+    """Invalidate every cached answer of one endpoint (all processes sharing the cache)."""
+    _bump(_endpoint_generation_key(endpoint))
+
+
+def _key(endpoint: str, key: str, endpoint_generation: int) -> str:
     digest = hashlib.sha1(key.encode()).hexdigest()[:20]
-    return f"upstream:{SCHEMA}:{endpoint}:{digest}"
+    return f"upstream:{SCHEMA}:{endpoint}:{endpoint_generation}:{digest}"
 
 
 def forget(endpoint: str, key: str) -> None:
     """Drop the cached answer for (endpoint, key), so the next `cached` call asks parti."""
-    cache.delete(_key(endpoint, key), version=generation())
+    version, endpoint_generation = _generations(endpoint)
+    cache.delete(_key(endpoint, key, endpoint_generation), version=version)
 
 
 def cached(endpoint: str, key: str, fetch: Callable[[], T]) -> Fetched[T]:
@@ -67,8 +90,8 @@ def cached(endpoint: str, key: str, fetch: Callable[[], T]) -> Fetched[T]:
     Raises UpstreamError only when parti fails and no copy is left to show.
     """
     policy = policy_for(endpoint)
-    version = generation()
-    data_key = _key(endpoint, key)
+    version, endpoint_generation = _generations(endpoint)
+    data_key = _key(endpoint, key, endpoint_generation)
     lock_key = data_key + ":lock"
     error_key = data_key + ":error"
 

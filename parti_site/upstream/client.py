@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import logging
 import time
+from email.utils import parsedate_to_datetime
 from typing import Any
 from urllib.parse import quote
 
@@ -18,6 +19,7 @@ from django.conf import settings
 from requests.adapters import HTTPAdapter
 from urllib3.util.retry import Retry
 
+from .circuit import breakers
 from .errors import Kind, UpstreamError
 from .health import health
 
@@ -73,6 +75,8 @@ def get_json(endpoint: str, path: str, params: list[tuple[str, Any]] | None = No
     total deadline bound the call, so a server that drips bytes cannot hang a worker.
     """
     url = settings.PARTI_API_URL + path
+    # An endpoint that keeps failing is not asked for a while (circuit.py): fail at once.
+    breakers.allow(endpoint)
     deadline = time.monotonic() + settings.PARTI_DEADLINE
     started = time.monotonic()
     try:
@@ -82,10 +86,12 @@ def get_json(endpoint: str, path: str, params: list[tuple[str, Any]] | None = No
         elapsed = (time.monotonic() - started) * 1000
         log.warning("upstream %s failed after %.0f ms: %s", endpoint, elapsed, error)
         health.record_failure(endpoint, error)
+        breakers.failure(endpoint, error)
         raise
     elapsed = (time.monotonic() - started) * 1000
     log.info("upstream %s ok in %.0f ms", endpoint, elapsed)
     health.record_success(endpoint)
+    breakers.success(endpoint)
     return data
 
 
@@ -100,11 +106,15 @@ def _fetch(url: str, params: list[tuple[str, Any]] | None, deadline: float) -> b
                     Kind.HTTP_STATUS,
                     f"HTTP {response.status_code} from {response.url.split('?')[0]}",
                     status=response.status_code,
+                    retry_after=retry_after(response.headers.get("Retry-After")),
                 )
             chunks = []
             size = 0
-            # read1 returns what one read gives, so the deadline is checked between drips.
-            while chunk := response.raw.read1(CHUNK_BYTES, decode_content=True):
+            # read1 returns what one read gives, so the deadline is checked between drips;
+            # each read may only wait for what is left of the deadline.
+            while _limit_read(response, deadline) and (
+                chunk := response.raw.read1(CHUNK_BYTES, decode_content=True)
+            ):
                 size += len(chunk)
                 if size > MAX_BODY_BYTES:
                     raise UpstreamError(Kind.UNEXPECTED_SHAPE, "response body is too large")
@@ -116,6 +126,36 @@ def _fetch(url: str, params: list[tuple[str, Any]] | None, deadline: float) -> b
         if _is_timeout(exc):
             raise UpstreamError(Kind.TIMEOUT, "no answer in time") from exc
         raise UpstreamError(Kind.UNREACHABLE, f"{type(exc).__name__}") from exc
+
+
+def _limit_read(response: requests.Response, deadline: float) -> bool:
+    """Let the next socket read wait only until the deadline (True: there is time left)."""
+    left = deadline - time.monotonic()
+    if left <= 0:
+        raise UpstreamError(Kind.TIMEOUT, "response did not finish in time")
+    sock = getattr(getattr(response.raw, "connection", None), "sock", None)
+    if sock is not None:
+        sock.settimeout(left)
+    return True
+
+
+MAX_RETRY_AFTER = 24 * 3600
+
+
+def retry_after(value: str | None) -> float | None:
+    """A `Retry-After` header (seconds, or an HTTP date) as seconds from now, or None."""
+    if not value:
+        return None
+    value = value.strip()
+    if value.isdigit():
+        return float(min(int(value), MAX_RETRY_AFTER))
+    try:
+        moment = parsedate_to_datetime(value)
+    except (TypeError, ValueError, IndexError):
+        return None
+    if moment is None or moment.tzinfo is None:
+        return None
+    return max(0.0, min(moment.timestamp() - time.time(), MAX_RETRY_AFTER))
 
 
 def _is_timeout(exc: BaseException) -> bool:

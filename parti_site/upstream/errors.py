@@ -11,6 +11,8 @@ class Kind(StrEnum):
     HTTP_STATUS = "http_status"
     NOT_JSON = "not_json"
     UNEXPECTED_SHAPE = "unexpected_shape"
+    # Not an answer from parti: its circuit is open (circuit.py), so it was not asked.
+    CIRCUIT_OPEN = "circuit_open"
 
 
 KIND_LABELS = {
@@ -19,15 +21,24 @@ KIND_LABELS = {
     Kind.HTTP_STATUS: "parti answered with an error",
     Kind.NOT_JSON: "parti sent something that is not data",
     Kind.UNEXPECTED_SHAPE: "parti sent data in a shape we do not understand",
+    Kind.CIRCUIT_OPEN: "parti has been failing, so we are giving it a short rest",
 }
 
 
 class UpstreamError(Exception):
-    def __init__(self, kind: Kind, message: str, status: int | None = None):
+    def __init__(
+        self,
+        kind: Kind,
+        message: str,
+        status: int | None = None,
+        retry_after: float | None = None,
+    ):
         super().__init__(message)
         self.kind = kind
         self.message = message
         self.status = status
+        # Seconds parti (a 429 or 503 `Retry-After`) or an open circuit asks us to wait.
+        self.retry_after = retry_after
 
     @property
     def is_not_found(self) -> bool:
@@ -41,4 +52,4 @@ class UpstreamError(Exception):
         return f"{self.kind}: {self.message}"
 
     def __reduce__(self):
-        return (type(self), (self.kind, self.message, self.status))
+        return (type(self), (self.kind, self.message, self.status, self.retry_after))

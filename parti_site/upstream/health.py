@@ -1,5 +1,6 @@
 """What this process has seen of parti since it started: per endpoint successes, failures,
-cache hits and misses. Read by /healthz (and the admin health page)."""
+cache hits and misses, and the state of its circuit (circuit.py). Read by /healthz (and the
+admin health page)."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ import threading
 import time
 from dataclasses import dataclass, field
 
+from .circuit import breakers
 from .errors import UpstreamError
 
 
@@ -21,6 +23,12 @@ class EndpointHealth:
     last_failure: float | None = None
     last_failure_kind: str = ""
     last_failure_message: str = ""
+    # The endpoint's circuit (circuit.py), filled in by snapshot().
+    circuit: str = "closed"
+    circuit_since: float | None = None  # Unix seconds its state began
+    circuit_failures: int = 0  # failures in a row
+    circuit_retry_at: float | None = None  # when open: when the next probe may go
+    circuit_rejected: int = 0  # calls failed fast while it was open
 
     @property
     def failing(self) -> bool:
@@ -65,11 +73,21 @@ class Health:
 
     def snapshot(self) -> dict[str, EndpointHealth]:
         with self._lock:
-            return {name: EndpointHealth(**vars(entry)) for name, entry in self.endpoints.items()}
+            seen = {name: EndpointHealth(**vars(entry)) for name, entry in self.endpoints.items()}
+        for name, circuit in breakers.snapshot().items():
+            entry = seen.setdefault(name, EndpointHealth())
+            entry.circuit = str(circuit.state)
+            entry.circuit_since = circuit.since
+            entry.circuit_failures = circuit.failures
+            entry.circuit_retry_at = circuit.retry_at
+            entry.circuit_rejected = circuit.rejected
+        return seen
 
     def reset(self) -> None:
+        """Forget everything seen, circuits included (tests)."""
         with self._lock:
             self.endpoints.clear()
+        breakers.reset()
 
 
 health = Health()

@@ -49,11 +49,18 @@ def to_int(value: Any) -> int | None:
     return None
 
 
+# Bidi embedding, override and isolate controls (U+202A-U+202E, U+2066-U+2069): invisible,
+# and one in a name reverses the text after it ("NAME just went live" read backwards), so a
+# name could make a toast or card say anything. Right-to-left scripts need none of them.
+_BIDI_CONTROLS = dict.fromkeys([*range(0x202A, 0x202F), *range(0x2066, 0x206A)])
+
+
 def to_text(value: Any) -> str:
-    """Text as parti sent it (titles keep their trailing spaces), never None."""
+    """Text as parti sent it (titles keep their trailing spaces), never None, without bidi
+    controls."""
     if value is None or isinstance(value, (dict, list)):
         return ""
-    return str(value)
+    return str(value).translate(_BIDI_CONTROLS)
 
 
 def to_name(value: Any) -> str | None:
@@ -137,14 +144,21 @@ def _kind(data: Any) -> str:
 
 
 def rows(data: Any, what: str, parse_row: Callable[[dict], T | None]) -> list[T]:
-    """Parse a list body row by row; rows that are not objects or lack ids are skipped."""
+    """Parse a list body row by row; rows that are not objects or lack ids are skipped.
+
+    When no row at all is usable, parti has changed its shape (a field renamed), and an
+    empty list must not replace the last good copy: that is UNEXPECTED_SHAPE.
+    """
     parsed = []
-    for index, row in enumerate(expect_list(data, what)):
+    body = expect_list(data, what)
+    for index, row in enumerate(body):
         item = parse_row(row) if isinstance(row, dict) else None
         if item is None:
             log.warning("%s: skipped row %d with no usable id", what, index)
             continue
         parsed.append(item)
+    if body and not parsed:
+        raise UpstreamError(Kind.UNEXPECTED_SHAPE, f"{what}: none of {len(body)} rows is usable")
     return parsed
 
 

@@ -1,5 +1,5 @@
 """How long each endpoint's answers stay fresh, and how long a stale copy may stand in
-while parti fails. One place, so the admin can make it editable."""
+while parti fails: the defaults here, the operator's values from /admin/ (instance app)."""
 
 from __future__ import annotations
 
@@ -32,4 +32,8 @@ DEFAULT_POLICIES: dict[str, CachePolicy] = {
 
 
 def policy_for(endpoint: str) -> CachePolicy:
-    return DEFAULT_POLICIES[endpoint]
+    """The policy in force now: the admin's setting, else the default above."""
+    # Imported here: the instance app builds on the defaults in this module.
+    from parti_site.instance.store import current
+
+    return current().policy(endpoint)

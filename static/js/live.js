@@ -9,6 +9,10 @@
  *   [data-ticker] [data-symbol=X]  [data-price], [data-move] and an is-up / is-down class
  *   [data-viewers]                 viewer counts ("short": just the number)
  *   [data-chat] [data-chat-lines]  the watch page's chat
+ *   [data-as-of=part]              "as of HH:MM UTC" of a server-rendered snapshot (part:
+ *                                  prices, live, viewers, chat); moved on as pushes arrive
+ * Changed prices and viewer counts get class is-changed and data-change="up"|"down" (the
+ * stylesheet flashes them).
  * Every text is set with textContent; payloads are data (parti_site/live/wire.py).
  */
 (function () {
@@ -94,6 +98,34 @@
     return typeof value === "string" && /^\/(?!\/)/.test(value) ? value : null;
   }
 
+  function flash(node, before, after) {
+    if (typeof before !== "number" || !isFinite(before) || before === after) {
+      return;
+    }
+    node.setAttribute("data-change", after > before ? "up" : "down");
+    node.classList.remove("is-changed");
+    void node.offsetWidth; // restart the stylesheet's animation
+    node.classList.add("is-changed");
+  }
+
+  // --- "as of" times of the server-rendered snapshots ----------------------------------
+
+  function touchAsOf(part) {
+    var nodes = document.querySelectorAll('[data-as-of="' + part + '"]');
+    if (!nodes.length) {
+      return;
+    }
+    var now = new Date();
+    var stamp = now.toISOString();
+    for (var i = 0; i < nodes.length; i++) {
+      var time = nodes[i].querySelector("time");
+      if (time) {
+        time.dateTime = stamp;
+        time.textContent = stamp.slice(11, 16);
+      }
+    }
+  }
+
   // --- status ------------------------------------------------------------------------------
 
   function setStatus(text) {
@@ -135,10 +167,22 @@
     }, TOAST_MS);
   }
 
+  function shownCount(node) {
+    var known = node.getAttribute("data-count");
+    if (known === null) {
+      var title = /^(\d+) viewers$/.exec(node.title || "");
+      known = title ? title[1] : null;
+    }
+    return known === null ? null : Number(known);
+  }
+
   function viewersText(node, count) {
     if (typeof count !== "number") {
       return;
     }
+    var before = node.hidden ? null : shownCount(node);
+    node.setAttribute("data-count", String(count));
+    flash(node, before, count);
     node.textContent =
       node.getAttribute("data-viewers") === "short" ? compact(count) : compact(count) + " watching";
     node.title = count + " viewers";
@@ -291,16 +335,16 @@
         var priceNode = el("span", "ticker-price");
         priceNode.setAttribute("data-price", "");
         item.appendChild(priceNode);
-        list.appendChild(item);
+        var last = list.querySelector(".ticker-as-of");
+        list.insertBefore(item, last && last.parentNode === list ? last : null);
       }
       var price = item.querySelector("[data-price]");
       if (price) {
         var text = formatPrice(row.price);
         if (text && price.textContent !== text) {
+          var before = price.textContent ? Number(price.textContent.replace(/,/g, "")) : null;
           price.textContent = text;
-          item.classList.remove("is-changed");
-          void item.offsetWidth; // restart a CSS transition, if the stylesheet has one
-          item.classList.add("is-changed");
+          flash(item, before, Number(row.price));
         }
       }
       var direction = row.direction === "up" || row.direction === "down" ? row.direction : null;
@@ -402,20 +446,35 @@
     if (data.kind === "golive" && data.channel) {
       upsertCard(data.channel, true);
       toast(data.channel);
+      touchGrid();
     } else if (data.kind === "live_list" && Array.isArray(data.channels)) {
       data.channels.forEach(function (channel) {
         upsertCard(channel, false);
       });
+      touchGrid();
     } else if (data.kind === "viewers") {
       onViewers(data);
+      if (data.user_id === watchedUser) {
+        touchAsOf("viewers");
+      }
     } else if (data.kind === "prices") {
       onPrices(data.prices);
+      touchAsOf("prices");
     } else if (data.kind === "chat_history" && data.user_id === watchedUser) {
       if (!data.unavailable) {
         addChat(data.lines, true);
+        touchAsOf("chat");
       }
     } else if (data.kind === "chat" && data.user_id === watchedUser) {
       addChat(data.lines, false);
+      touchAsOf("chat");
+    }
+  }
+
+  function touchGrid() {
+    // Only the grids that pushes keep current (not a category's or a later page's).
+    if (document.querySelector("[data-live-grid]")) {
+      touchAsOf("live");
     }
   }
 

@@ -1,0 +1,111 @@
+"""Per-client request limits on the expensive paths, on Django's cache (Redis when scaled
+out, so every process counts together).
+
+`settings.RATE_LIMITS` lists `(path prefix, requests, seconds)`: a fixed window per client
+and prefix. Over the limit the answer is 429 with `Retry-After` (seconds until the window
+ends). Clients are keyed by `clients.client_key` (a keyed hash, no address is stored). If
+the cache fails, requests pass: a limiter must not take the site down with it.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import re
+import time
+from dataclasses import dataclass
+
+from asgiref.sync import iscoroutinefunction, markcoroutinefunction, sync_to_async
+from django.conf import settings
+from django.core.cache import cache
+from django.http import HttpResponse
+
+from .clients import client_key
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Rule:
+    prefix: str
+    requests: int
+    seconds: int
+
+    @property
+    def name(self) -> str:
+        return re.sub(r"[^a-z0-9]+", "-", self.prefix.lower()).strip("-") or "root"
+
+
+def _now() -> float:
+    return time.time()
+
+
+def rule_for(path: str) -> Rule | None:
+    for prefix, requests, seconds in getattr(settings, "RATE_LIMITS", ()):
+        if path.startswith(prefix):
+            return Rule(prefix, int(requests), int(seconds))
+    return None
+
+
+def _count(key: str, seconds: int) -> int:
+    """Add one to the window's counter (atomic in local memory and in Redis)."""
+    if cache.add(key, 1, timeout=seconds + 1):
+        return 1
+    try:
+        return cache.incr(key)
+    except ValueError:  # expired between add and incr
+        cache.add(key, 1, timeout=seconds + 1)
+        return 1
+
+
+def refusal(request, rule: Rule) -> HttpResponse | None:
+    """None to let the request through, else the 429 answer."""
+    now = _now()
+    window = int(now // rule.seconds)
+    key = f"ratelimit:{rule.name}:{window}:{client_key(request)}"
+    try:
+        count = _count(key, rule.seconds)
+    except Exception as error:  # noqa: BLE001 - cache down: let it through
+        log.warning("rate limit: cache unavailable (%s); not limiting", error)
+        return None
+    if count <= rule.requests:
+        return None
+    retry_after = max(1, math.ceil((window + 1) * rule.seconds - now))
+    if count == rule.requests + 1:
+        log.info(
+            "rate limit: a client went over %d per %d s on %s",
+            rule.requests,
+            rule.seconds,
+            rule.prefix,
+        )
+    response = HttpResponse(
+        f"Too many requests. Try again in {retry_after} seconds.\n",
+        status=429,
+        content_type="text/plain; charset=utf-8",
+    )
+    response["Retry-After"] = str(retry_after)
+    response["Cache-Control"] = "no-store"
+    return response
+
+
+class RateLimitMiddleware:
+    sync_capable = True
+    async_capable = True
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+        self.is_async = iscoroutinefunction(get_response)
+        if self.is_async:
+            markcoroutinefunction(self)
+
+    def __call__(self, request):
+        if self.is_async:
+            return self.__acall__(request)
+        rule = rule_for(request.path_info)
+        refused = refusal(request, rule) if rule is not None else None
+        return refused or self.get_response(request)
+
+    async def __acall__(self, request):
+        rule = rule_for(request.path_info)
+        refused = await sync_to_async(refusal)(request, rule) if rule is not None else None
+        return refused or await self.get_response(request)

@@ -1,0 +1,100 @@
+"""Per-client limits on the expensive paths: 429 with Retry-After over the limit, a fresh
+allowance in the next window, clients counted apart, no address in the cache."""
+
+import pytest
+from django.core.cache import cache
+from django.core.exceptions import ImproperlyConfigured
+
+from parti_site.settings import env_rate_limits
+from parti_site.web import ratelimit
+
+DEFAULT = "/hls/=600/60,/img/=600/60,/search=30/60,/feeds/=60/60"
+
+
+@pytest.fixture
+def clock(monkeypatch):
+    now = {"t": 60 * 16_000 + 20.0}  # 20 s into a 60 s window
+    monkeypatch.setattr(ratelimit, "_now", lambda: now["t"])
+    return now
+
+
+@pytest.fixture(autouse=True)
+def limits(settings):
+    settings.RATE_LIMITS = [("/robots.txt", 3, 60), ("/healthz", 100, 60)]
+
+
+def get(client, path="/robots.txt", address="203.0.113.7", **headers):
+    return client.get(path, REMOTE_ADDR=address, headers=headers)
+
+
+def test_it_refuses_over_the_limit_with_retry_after(client, clock):
+    assert [get(client).status_code for _ in range(3)] == [200, 200, 200]
+    refused = get(client)
+    assert refused.status_code == 429
+    assert refused["Retry-After"] == "40"
+    assert refused["Cache-Control"] == "no-store"
+    assert "Content-Security-Policy" in refused
+
+
+def test_the_next_window_resets_the_count(client, clock):
+    for _ in range(4):
+        get(client)
+    clock["t"] += 39
+    assert get(client)["Retry-After"] == "1"
+    clock["t"] += 1  # the window ends
+    assert get(client).status_code == 200
+
+
+def test_clients_and_paths_are_counted_apart(client, clock):
+    for _ in range(4):
+        get(client)
+    assert get(client).status_code == 429
+    assert get(client, address="198.51.100.9").status_code == 200
+    assert get(client, path="/healthz").status_code == 200
+    assert get(client, path="/live").status_code != 429  # not limited
+
+
+def test_an_ipv6_client_is_one_client_across_its_64(client, clock):
+    for suffix in ("1", "2", "3"):
+        assert get(client, address=f"2001:db8:1:2::{suffix}").status_code == 200
+    assert get(client, address="2001:db8:1:2:ffff::9").status_code == 429
+    assert get(client, address="2001:db8:1:3::1").status_code == 200
+
+
+def test_the_cache_holds_no_address(client, clock):
+    get(client, address="203.0.113.77")
+    keys = [key for key in cache._cache if "ratelimit" in key]
+    assert keys and not any("203.0.113.77" in key for key in keys)
+
+
+def test_no_limits_when_switched_off(client, clock, settings):
+    settings.RATE_LIMITS = []
+    assert all(get(client).status_code == 200 for _ in range(10))
+
+
+def test_a_failing_cache_lets_requests_through(client, clock, monkeypatch):
+    def broken(*args, **kwargs):
+        raise ConnectionError("redis is down")
+
+    monkeypatch.setattr(cache, "add", broken)
+    assert all(get(client).status_code == 200 for _ in range(5))
+
+
+def test_default_limits_leave_room_for_watching(monkeypatch):
+    monkeypatch.delenv("RATE_LIMITS", raising=False)
+    rules = {prefix: (n, seconds) for prefix, n, seconds in env_rate_limits("RATE_LIMITS", DEFAULT)}
+    # A player asks for a segment and a playlist about every 2 s: ~60 a minute.
+    assert rules["/hls/"] == (600, 60)
+    assert rules["/img/"] == (600, 60)
+    assert rules["/search"][0] < 600 and rules["/feeds/"][0] < 600
+
+
+def test_limits_come_from_the_environment(monkeypatch):
+    monkeypatch.setenv("RATE_LIMITS", "/hls/=100/10, /feeds/=5/60")
+    assert env_rate_limits("RATE_LIMITS", DEFAULT) == [("/hls/", 100, 10), ("/feeds/", 5, 60)]
+    monkeypatch.setenv("RATE_LIMITS", "off")
+    assert env_rate_limits("RATE_LIMITS", DEFAULT) == []
+    for wrong in ("/hls/=100", "hls=1/1", "/hls/=0/60", "/hls/=ten/60"):
+        monkeypatch.setenv("RATE_LIMITS", wrong)
+        with pytest.raises(ImproperlyConfigured):
+            env_rate_limits("RATE_LIMITS", DEFAULT)
