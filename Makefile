@@ -68,9 +68,10 @@ test: lint
 	SECRET_KEY=tests-only-not-a-secret $(PY) -m pytest -m "not browser" $(PYTEST_ARGS)
 	SECRET_KEY=tests-only-not-a-secret $(PY) -m pytest -m browser $(PYTEST_ARGS)
 
-# Broadcast latency to 10 and 1000 browser sockets on one Daphne (bench/README.md).
+# Every benchmark, one table of ratios, about 5 minutes (README "Benchmarks", bench/).
 bench: $(STAMP)
-	$(PY) bench/broadcast.py
+	SECRET_KEY=tests-only-not-a-secret $(PY) manage.py collectstatic --noinput -v0
+	$(PY) bench/run.py
 
 clean:
 	rm -rf $(VENV) staticfiles .pytest_cache .ruff_cache

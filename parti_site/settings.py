@@ -132,6 +132,8 @@ PARTI_CIRCUIT_COOLDOWN = env_float("PARTI_CIRCUIT_COOLDOWN", 30.0)
 PARTI_CIRCUIT_COOLDOWN_MAX = env_float("PARTI_CIRCUIT_COOLDOWN_MAX", 300.0)
 # "direct": players fetch segments from parti's CDN; "proxied": everything via us (media/modes.py).
 SEGMENT_MODE = env("SEGMENT_MODE", "direct")
+# Viewers may switch themselves to proxied segments on /settings (more private, more traffic).
+ALLOW_VIEWER_PROXIED = env_bool("ALLOW_VIEWER_PROXIED", True)
 
 # --- live pushes (parti_site/live/) --------------------------------------------------------
 # Off: no upstream WebSocket at all (pages still render server-side snapshots).
@@ -145,6 +147,9 @@ LIVE_BACKOFF_BASE = env_float("LIVE_BACKOFF_BASE", 0.5)
 LIVE_BACKOFF_MAX = env_float("LIVE_BACKOFF_MAX", 30.0)
 # Events queued per browser socket before a client that falls behind is dropped.
 LIVE_CLIENT_QUEUE = int(env_float("LIVE_CLIENT_QUEUE", 100))
+# Browser sockets one client (address, IPv6 by /64) may hold open at once, per process; 0: no
+# limit. A few tabs fit; a script opening a hundred watch sockets does not.
+LIVE_MAX_SOCKETS_PER_CLIENT = int(env_float("LIVE_MAX_SOCKETS_PER_CLIENT", 8))
 
 # --- Django --------------------------------------------------------------------------------
 INSTALLED_APPS = [

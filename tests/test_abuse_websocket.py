@@ -137,7 +137,39 @@ def test_junk_from_a_client_is_ignored(site):
 # --- a crowd ---------------------------------------------------------------------------------
 
 
-def test_a_thousand_sockets_opened_and_dropped_at_once(site):
+def test_one_client_opening_a_thousand_sockets_gets_a_handful(site):
+    async def crowd():
+        sockets = await asyncio.gather(
+            *(connect(ws_url(site), origin=site.url, open_timeout=30) for _ in range(CROWD)),
+            return_exceptions=True,
+        )
+        opened = [s for s in sockets if not isinstance(s, BaseException)]
+        refused = [s for s in sockets if isinstance(s, websockets.InvalidStatus)]
+        assert len(opened) == 8  # LIVE_MAX_SOCKETS_PER_CLIENT's default
+        assert len(refused) == CROWD - 8
+        page_answers(site)
+        for socket in opened:
+            socket.transport.abort()
+
+    asyncio.run(crowd())
+    time.sleep(0.5)
+    asyncio.run(gets_a_golive(site, "after one greedy client"))  # its slots came back
+
+
+@pytest.fixture(scope="module")
+def crowd_site(tmp_path_factory):
+    """A thousand viewers, all on loopback: the per-client limit off for them."""
+    site, processes = start_site(
+        tmp_path_factory.mktemp("ws-crowd"), LIVE_MAX_SOCKETS_PER_CLIENT="0"
+    )
+    site.pid = processes[1].pid
+    httpx.post(site.control_url + "/_sim/ws/config", json={"interval": 0, "golive_every": 0})
+    yield site
+    stop(processes)
+
+
+def test_a_thousand_sockets_opened_and_dropped_at_once(crowd_site):
+    site = crowd_site
     page_answers(site)
     asyncio.run(gets_a_golive(site, "warm up"))  # the relay runs; its memory is counted
     rss_start, fds_before = rss_kib(site.pid), open_fds(site.pid)

@@ -123,7 +123,9 @@ def test_with_public_chat_off_the_watch_socket_sends_no_chat(admin_client, live_
         from parti_site.asgi import application
 
         communicator = WebsocketCommunicator(
-            application, "/ws/watch/353044", headers=[(b"origin", b"http://127.0.0.1:8000")]
+            application,
+            "/ws/watch/353044",
+            headers=[(b"origin", b"http://127.0.0.1:8000"), (b"host", b"127.0.0.1:8000")],
         )
         connected, _ = await communicator.connect()
         assert connected

@@ -39,5 +39,7 @@ def test_the_schedule_shows_times_in_the_visitors_zone(live_site, browser):
     assert page.get_by_text("PARTI BEACH").is_visible()
     # 1748621100 is 16:05 UTC, 01:05 the next day in Tokyo.
     assert page.get_by_text("01:05").first.is_visible()
+    times = page.locator("time[data-local]").all_inner_texts()
+    assert times and not [t for t in times if "AM" in t or "PM" in t]  # 24-hour, as served
     context.close()
     assert not errors

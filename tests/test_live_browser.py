@@ -71,6 +71,24 @@ def test_a_go_live_shows_a_toast_and_a_card_within_two_seconds(site, page):
     assert page.locator("[data-live-grid] b").count() == 0  # text, not markup
 
 
+CARD_SHAPE = """card => [...card.querySelectorAll("*")]
+    .filter(node => !node.matches(".thumb, .avatar"))  // an image or its placeholder
+    .filter(node => !node.closest(".follow-form"))  // the follow button: not pushed yet
+    .map(node => node.tagName + "." + node.className + (node.hidden ? ":hidden" : ""))"""
+
+
+def test_a_pushed_card_looks_like_the_server_rendered_ones(site, page):
+    open_live(page, site.url + "/live")
+    wait_for_upstream(site, "NewChannelLiveNotify")
+    server_card = page.locator("[data-live-grid] article.card-live").first
+    server_shape = server_card.evaluate(CARD_SHAPE)
+    frame = control(site, "/_sim/ws/golive", {"viewers_count": 0})["frame"]
+    card = page.locator(f"[data-live-grid] article[data-user-id='{frame['user_id']}']")
+    card.wait_for(timeout=2000)
+    assert card.locator(".badge-viewers").count() == 0  # no "0" badge the server never shows
+    assert card.evaluate(CARD_SHAPE) == server_shape
+
+
 def test_the_ticker_moves(site, page):
     open_live(page, site.url + "/live")
     wait_for_upstream(site, "AssetPriceRefreshNotify")
@@ -99,6 +117,8 @@ def test_the_watch_page_shows_live_viewers_and_chat(site, page):
     line = page.locator("[data-chat-lines] .chat-line", has_text="alert(1)")
     line.wait_for(timeout=2000)
     assert line.locator(".chat-text").inner_text() == "<script>alert(1)</script> hi"
+    # 24-hour HH:MM like the server-rendered lines, not the locale's "07:55 PM".
+    assert re.fullmatch(r"\d\d:\d\d", line.locator(".chat-time").inner_text())
     control(site, "/_sim/ws/viewers", {"livestream_id": livestream_id, "viewers": 4242})
     page.wait_for_function(
         "() => [...document.querySelectorAll('[data-viewers]')]"

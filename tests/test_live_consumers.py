@@ -20,7 +20,8 @@ from tests.live_fakes import (
     upstream,
 )
 
-ORIGIN = [(b"origin", b"http://127.0.0.1:8000")]
+HOST = (b"host", b"127.0.0.1:8000")
+ORIGIN = [(b"origin", b"http://127.0.0.1:8000"), HOST]
 
 
 def asgi_app():
@@ -50,12 +51,16 @@ async def connect(path, headers=ORIGIN):
 @pytest.mark.parametrize(
     "headers",
     [
-        [],
-        [(b"origin", b"null")],
-        [(b"origin", b"")],
-        [(b"origin", b"http://evil.example")],
-        [(b"origin", b"http://127.0.0.1.evil.example")],
-        [(b"origin", b"http://127.0.0.1:8000"), (b"origin", b"http://evil.example")],
+        [HOST],
+        [(b"origin", b"null"), HOST],
+        [(b"origin", b""), HOST],
+        [(b"origin", b"http://evil.example"), HOST],
+        [(b"origin", b"http://127.0.0.1.evil.example"), HOST],
+        [(b"origin", b"http://127.0.0.1:8000"), (b"origin", b"http://evil.example"), HOST],
+        [(b"origin", b"http://127.0.0.1:8000")],  # no Host header
+        [(b"origin", b"http://127.0.0.1:9999"), HOST],  # another site on our host name
+        [(b"origin", b"http://127.0.0.1"), HOST],
+        [(b"origin", b"https://127.0.0.1:8000"), (b"host", b"127.0.0.1")],
     ],
 )
 @pytest.mark.parametrize("path", ["/ws/live", "/ws/watch/353044"])
@@ -75,6 +80,46 @@ def test_it_refuses_the_any_host_setting_without_an_origin(quiet):
         communicator = WebsocketCommunicator(routing.websocket_application(), "/ws/live")
         connected, _ = await communicator.connect()
         assert not connected
+        await communicator.disconnect()
+
+    run(body())
+
+
+@pytest.mark.parametrize(
+    "origin, host",
+    [
+        (b"http://127.0.0.1:8000", b"127.0.0.1:8000"),
+        (b"http://LOCALHOST:8000", b"localhost:8000"),
+        (b"http://localhost", b"localhost:80"),
+        (b"https://localhost", b"localhost"),
+    ],
+)
+def test_it_accepts_the_origin_of_the_site_itself(quiet, origin, host):
+    async def body():
+        communicator, connected, _ = await connect(
+            "/ws/live", [(b"origin", origin), (b"host", host)]
+        )
+        assert connected
+        await communicator.disconnect()
+
+    run(body())
+
+
+@pytest.mark.parametrize(
+    "origin, accepted",
+    [(b"https://parti.example.org", True), (b"http://parti.example.org", False)],
+)
+def test_with_a_public_url_the_origin_must_be_that_one(quiet, origin, accepted):
+    quiet.PUBLIC_URL = "https://parti.example.org"
+    quiet.ALLOWED_HOSTS = ["parti.example.org", "127.0.0.1"]
+
+    async def body():
+        # Behind a proxy that rewrites Host: PUBLIC_URL is what visitors' browsers name.
+        headers = [(b"origin", origin), HOST]
+        app = routing.websocket_application()  # reads ALLOWED_HOSTS when it is made
+        communicator = WebsocketCommunicator(app, "/ws/live", headers=headers)
+        connected, _ = await communicator.connect()
+        assert connected is accepted
         await communicator.disconnect()
 
     run(body())
@@ -229,3 +274,143 @@ def test_events_reach_browsers_without_a_hop_through_the_sync_thread(quiet, monk
 
     run(body())
     assert hops == []
+
+
+# --- abuse: made-up channels, many sockets ---------------------------------------------------
+
+REAL, OFFLINE = 353044, 400000
+
+
+def from_address(address: str):
+    """The ASGI app as a client at `address` sees it (Daphne fills scope["client"])."""
+    app = asgi_app()
+
+    async def application(scope, receive, send):
+        return await app({**scope, "client": [address, 50000]}, receive, send)
+
+    return application
+
+
+async def connect_from(address: str, path: str):
+    communicator = WebsocketCommunicator(from_address(address), path, headers=ORIGIN)
+    connected, _ = await communicator.connect()
+    return communicator, connected
+
+
+@pytest.fixture
+def only_real_channel(upstream, monkeypatch):
+    """parti knows channel REAL (live) and OFFLINE; any other id is a 404."""
+    from parti_site.upstream.errors import Kind, UpstreamError
+    from parti_site.upstream.models import ChannelInfo
+
+    known = upstream.fetch_channel
+
+    def fetch_channel(user_id):
+        if user_id == REAL:
+            return known(user_id)
+        upstream.calls["channel"] += 1
+        if user_id == OFFLINE:
+            return ChannelInfo(user_id=OFFLINE, is_live=False)
+        raise UpstreamError(Kind.HTTP_STATUS, "HTTP 404", status=404)
+
+    monkeypatch.setattr(relay, "fetch_channel", fetch_channel)
+    return upstream
+
+
+def test_sockets_to_made_up_channels_do_not_starve_a_real_one(live_settings, only_real_channel):
+    async def body():
+        parti = await FakeParti().start()
+        live_settings.PARTI_WS_URL = parti.url
+        bogus = []
+        for n in range(1, 102):  # ids below the real one: the old relay took them first
+            communicator, connected = await connect_from(
+                f"10.0.{n // 200}.{n % 200}", f"/ws/watch/{n}"
+            )
+            assert not connected  # parti has no such channel
+            bogus.append(communicator)
+        assert only_real_channel.calls["chat"] == 0  # refused before any chat history call
+        assert only_real_channel.calls["channel"] == 101
+        viewer, connected = await connect_from("192.0.2.1", f"/ws/watch/{REAL}")
+        assert connected
+        assert (await viewer.receive_json_from(2))["kind"] == "chat_history"
+        await parti.wait_for("ChatPublic")
+        await parti.wait_for("LivestreamLiveViewersUpdate")
+        assert relay.current().state()["watched"] == [REAL]
+        frame = {"chat_id": 9, "user_id": 1, "user_name": "Bo", "post_content": "hi"}
+        await parti.send("ChatPublic", frame)
+        await parti.send("LivestreamLiveViewersUpdate", {"livestream_id": 7862, "viewer_count": 5})
+        kinds = {}
+        while not {"chat", "viewers"} <= kinds.keys():  # prices may come in between
+            event = await viewer.receive_json_from(2)
+            kinds[event["kind"]] = event
+        assert kinds["chat"]["lines"][0]["text"] == "hi" and kinds["viewers"]["viewers"] == 5
+        await viewer.disconnect()
+        for communicator in bogus:
+            await communicator.disconnect()
+        await parti.stop()
+
+    run(body())
+
+
+def test_an_offline_channel_gets_chat_history_but_no_upstream_subscription(
+    quiet, only_real_channel
+):
+    async def body():
+        communicator, connected = await connect_from("192.0.2.1", f"/ws/watch/{OFFLINE}")
+        assert connected
+        assert (await communicator.receive_json_from())["kind"] == "chat_history"
+        assert OFFLINE not in relay.current().local
+        await communicator.disconnect()
+
+    run(body())
+
+
+def test_one_client_may_hold_only_a_few_sockets(quiet, upstream):
+    quiet.LIVE_MAX_SOCKETS_PER_CLIENT = 3
+
+    async def body():
+        held = [await connect_from("203.0.113.7", "/ws/live") for _ in range(3)]
+        assert all(connected for _, connected in held)
+        refused, connected = await connect_from("203.0.113.7", f"/ws/watch/{REAL}")
+        assert not connected
+        await refused.disconnect()
+        same_64, connected = await connect_from("2001:db8::1", "/ws/live")
+        assert connected  # another client
+        for n in range(2, 4):
+            others, connected = await connect_from(f"2001:db8::{n}", "/ws/live")
+            assert connected
+        neighbour, connected = await connect_from("2001:db8::ff", "/ws/live")
+        assert not connected  # one /64 is one client
+        await held[0][0].disconnect()
+        again, connected = await connect_from("203.0.113.7", "/ws/live")
+        assert connected  # a closed socket frees its place
+        for communicator in [again, *(c for c, _ in held[1:])]:
+            await communicator.disconnect()
+
+    run(body())
+
+
+def test_the_client_limit_reads_forwarded_for_only_from_our_proxies(quiet, upstream):
+    quiet.LIVE_MAX_SOCKETS_PER_CLIENT = 1
+    quiet.TRUSTED_PROXIES = ["127.0.0.1/32"]
+
+    async def body():
+        opened = []
+        for client in ("198.51.100.1", "198.51.100.2"):
+            headers = [*ORIGIN, (b"x-forwarded-for", client.encode())]
+            app = from_address("127.0.0.1")
+            communicator = WebsocketCommunicator(app, "/ws/live", headers=headers)
+            connected, _ = await communicator.connect()
+            assert connected  # two clients behind our nginx
+            opened.append(communicator)
+        spoofed = [*ORIGIN, (b"x-forwarded-for", b"198.51.100.9")]
+        communicator = WebsocketCommunicator(
+            from_address("203.0.113.7"), "/ws/live", headers=spoofed
+        )
+        assert (await communicator.connect())[0]
+        second = WebsocketCommunicator(from_address("203.0.113.7"), "/ws/live", headers=ORIGIN)
+        assert not (await second.connect())[0]  # the header did not make it another client
+        for each in [*opened, communicator]:
+            await each.disconnect()
+
+    run(body())

@@ -355,3 +355,59 @@ def test_two_relays_on_one_layer_open_one_set_of_sockets_and_take_over(
         await asyncio.gather(*tasks, return_exceptions=True)
 
     run(body())
+
+
+def test_a_channel_parti_does_not_know_frees_its_watch_slot(
+    fake, live_settings, upstream, monkeypatch
+):
+    from parti_site.upstream.errors import Kind, UpstreamError
+
+    live_settings.LIVE_MAX_WATCHED = 1
+    known = upstream.fetch_channel
+    asked = []
+
+    def fetch_channel(user_id):
+        asked.append(user_id)
+        if user_id == 1:
+            raise UpstreamError(Kind.HTTP_STATUS, "HTTP 404", status=404)
+        return known(user_id)
+
+    monkeypatch.setattr(relay, "fetch_channel", fetch_channel)
+
+    async def body():
+        started, _ = await start(fake, live_settings)
+        started.watch(1)
+        await eventually(lambda: 1 in asked and not started.watched)
+        started.watch(353044)
+        chat = (await fake.wait_for("ChatPublic"))[0]
+        assert chat.subscriptions[0]["subscribe_options"]["ChatPublic"]["user_id"] == 353044
+        await asyncio.sleep(3 * live_settings.LIVE_INTEREST_INTERVAL)
+        assert asked.count(1) == 1  # not asked again at every reconcile
+        assert started.state()["watched"] == [353044]
+
+    run(body())
+
+
+def test_over_the_limit_the_most_watched_channels_win(fake, live_settings, upstream):
+    live_settings.LIVE_MAX_WATCHED = 2
+
+    def chat_ids():
+        return sorted(
+            c.subscriptions[0]["subscribe_options"]["ChatPublic"]["user_id"]
+            for c in fake.open_clients("ChatPublic")
+        )
+
+    async def body():
+        started, _ = await start(fake, live_settings)
+        for uid in (1, 2):
+            started.watch(uid)
+        await eventually(lambda: chat_ids() == [1, 2])
+        for _ in range(2):
+            started.watch(900)  # a higher id, but two viewers
+        await eventually(lambda: chat_ids() == [1, 900])
+        assert started.state()["watched"] == [1, 900]
+        for _ in range(2):
+            started.unwatch(900)
+        await eventually(lambda: chat_ids() == [1, 2])  # the slot goes back
+
+    run(body())

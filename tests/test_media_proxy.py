@@ -171,6 +171,18 @@ def test_a_proxied_segment_is_the_upstream_bytes(parti, proxied):
     assert response["Content-Security-Policy"] == "default-src 'none'"
 
 
+def test_head_on_a_segment_gives_its_headers_without_the_body(parti, proxied):
+    path, upstream_url = _first_segment(parti, live_channel(parti))
+    response = run(AsyncClient().head(path))
+    assert response.status_code == 200
+    assert response.content == b""
+    assert response["Content-Type"] == "video/mp2t"
+    assert response["Content-Length"] == str(len(upstream_bytes(upstream_url)[2]))
+    assert response["Accept-Ranges"] == "bytes"
+    response, body = fetch_one(path)  # a GET after it still gets the bytes
+    assert response.status_code == 200 and len(body) == int(response["Content-Length"])
+
+
 def test_a_range_request_gets_206_with_content_range(parti, proxied):
     path, upstream_url = _first_segment(parti, live_channel(parti))
     response, body = fetch_one(path, Range="bytes=100-199")
@@ -408,6 +420,14 @@ def test_images_come_through_our_host_with_long_cache_headers(parti):
     assert response["Cache-Control"] == "public, max-age=604800, immutable"
     assert response["X-Content-Type-Options"] == "nosniff"
     assert response["Content-Security-Policy"] == "default-src 'none'"
+
+
+def test_head_on_an_image_gives_its_headers(parti):
+    path = image_url(parti.world.asset_url(live_channel(parti).user_id, "avatar", (64, 64)))
+    response = run(AsyncClient().head(path))
+    assert response.status_code == 200
+    assert response["Content-Type"] == "image/png"
+    assert response["Cache-Control"] == "public, max-age=604800, immutable"
 
 
 def test_a_missing_image_is_a_404(parti):

@@ -32,6 +32,12 @@ def test_it_shows_the_schedule_and_categories_and_prices(client, parti):
     assert "103,510" in page
 
 
+def test_prices_are_shown_once_in_the_ticker_that_pushes_update(client, parti):
+    page = client.get("/").content.decode()
+    assert page.count("103,510") == 1  # no second, static copy that live.js leaves behind
+    assert 'data-symbol="BTC"' in page and "data-ticker" in page
+
+
 def test_it_shows_recent_streams_with_category_tabs(client, parti):
     page = client.get("/").content.decode()
     assert 'href="/video/83870"' in page

@@ -68,3 +68,13 @@ def test_the_first_short_page_has_no_pager(client, monkeypatch):
     page = client.get("/live").content.decode()
     assert 'rel="next"' not in page
     assert 'rel="prev"' not in page
+
+
+def test_its_heading_levels_do_not_skip(client, parti):
+    import re
+
+    page = client.get("/live").content.decode()
+    levels = [int(level) for level in re.findall(r"<h([1-6])[\s>]", page)]
+    assert levels[0] == 1 and 3 in levels  # the cards' titles
+    for before, after in zip(levels, levels[1:], strict=False):
+        assert after <= before + 1, levels

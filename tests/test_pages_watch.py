@@ -62,3 +62,44 @@ def test_a_recording_shows_date_duration_and_viewers(client, monkeypatch):
 def test_unknown_recordings_are_not_found(client, parti):
     assert client.get("/video/999999999").status_code == 404
     assert client.get("/video/xyz").status_code == 404
+
+
+def live_nav_link(page: str) -> str:
+    return next(line for line in page.splitlines() if ">Live</a>" in line)
+
+
+def test_a_live_watch_page_marks_live_in_the_nav(client, monkeypatch):
+    fake_api(monkeypatch, channel=fetched(make_channel(is_live=True)))
+    page = client.get("/watch/1001").content.decode()
+    assert 'aria-current="page"' in live_nav_link(page)
+
+
+def test_an_offline_watch_page_does_not_mark_live_in_the_nav(client, monkeypatch):
+    fake_api(monkeypatch, channel=fetched(make_channel(is_live=False)))
+    page = client.get("/watch/1001").content.decode()
+    assert 'aria-current="page"' not in live_nav_link(page)
+
+
+def test_the_recording_of_a_stream_still_live_is_not_available_yet(client, monkeypatch):
+    from parti_site.upstream.errors import Kind, UpstreamError
+    from tests.pages_records import make_live_channel
+
+    not_found = UpstreamError(Kind.HTTP_STATUS, "HTTP 404", status=404)
+    fake_api(monkeypatch, recording=not_found, live_now=fetched([make_live_channel(event_id=5001)]))
+    response = client.get("/video/5001")
+    assert response.status_code == 404
+    page = response.content.decode()
+    assert "This recording is not available (yet)" in page
+    assert 'href="/watch/1001"' in page  # the stream, live now
+
+
+def test_an_unknown_recording_says_so_without_a_stream_link(client, monkeypatch):
+    from parti_site.upstream.errors import Kind, UpstreamError
+
+    not_found = UpstreamError(Kind.HTTP_STATUS, "HTTP 404", status=404)
+    fake_api(monkeypatch, recording=not_found)  # live now: event 5001 only
+    response = client.get("/video/6002")
+    assert response.status_code == 404
+    page = response.content.decode()
+    assert "This recording is not available (yet)" in page
+    assert 'href="/watch/' not in page

@@ -421,3 +421,20 @@ def test_control_state_and_reset(sim, http):
     assert {c["user_id"] for c in state["live_channels"]} == {348242, 465731, 351819, 593563}
     state = http.post(sim.control_url + "/_sim/reset").json()
     assert state["clock_offset"] == 0
+
+
+@pytest.mark.parametrize("change", [-0.004, -0.000001, 0.000001, 0.003])
+def test_a_price_push_says_the_direction_and_size_of_its_move(change):
+    from decimal import Decimal
+
+    from parti_site.simulator.ws import Hub
+
+    hub = Hub(seed=1)
+    hub.rng.uniform = lambda low, high: change
+    before = {row["display_symbol"]: Decimal(row["price"]) for row in hub.move_prices()}
+    for row in hub.move_prices():
+        old, new = before[row["display_symbol"]], Decimal(row["price"])
+        assert new != old
+        assert (new > old) == (change > 0)  # a fall is never shown as a rise
+        assert row["direction"] == ("up" if new > old else "down")
+        assert row["price_diff"] == f"{abs(new - old) / old * 100:.2f}"

@@ -50,10 +50,21 @@ class LiveConsumer(AsyncJsonWebsocketConsumer):
         for group in getattr(self, "joined", []):
             await self.channel_layer.group_discard(group, self.channel_name)
         self.joined = []
+        await self.stop_sending()
+
+    async def stop_sending(self) -> None:
         sender = getattr(self, "sender", None)
         if sender is not None:
             sender.cancel()
             await asyncio.gather(sender, return_exceptions=True)
+
+    async def __call__(self, scope, receive, send):
+        """Daphne cancels every connection's application when it stops, without a
+        disconnect: end the send loop too, so no task is left pending at exit."""
+        try:
+            return await super().__call__(scope, receive, send)
+        finally:
+            await self.stop_sending()
 
     async def receive(self, text_data=None, bytes_data=None, **kwargs):
         """Browsers have nothing to say; whatever they send is ignored, and not decoded
@@ -105,9 +116,19 @@ class WatchConsumer(LiveConsumer):
         self.watching = False
         self.chat_checked_at = float("-inf")
         self.chat_on = True
+        # Asked before anything else (cached), so a made-up id costs one call and no relay
+        # slot: unknown channels are refused, offline ones get no upstream subscription.
+        try:
+            info = await asyncio.to_thread(relay.fetch_channel, self.user_id)
+        except UpstreamError as error:
+            if error.is_not_found:
+                await self.close()  # before accept(): the handshake is refused
+                return
+            info = None  # parti is failing: watch anyway, the relay copes (chat only)
         await super().connect()
-        self.relay.watch(self.user_id)
-        self.watching = True
+        if info is None or info.is_live:
+            self.relay.watch(self.user_id)
+            self.watching = True
 
     async def disconnect(self, code):
         if getattr(self, "watching", False):

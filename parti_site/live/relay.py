@@ -32,8 +32,9 @@ from typing import Any
 from channels.layers import get_channel_layer
 from django.conf import settings
 
-from parti_site.upstream import api, client, parse
+from parti_site.upstream import api, client, history, parse
 from parti_site.upstream.errors import UpstreamError
+from parti_site.web.shutdown import at_shutdown
 
 from . import wire
 from .lease import LocalLease, RedisLease
@@ -42,6 +43,7 @@ from .upstream_socket import Options, UpstreamSocket
 log = logging.getLogger("parti_site.live")
 
 LIVE_LIST_SIZE = 30  # as many as the home and /live pages show
+WATCH_RETRY_SECONDS = 60.0  # a channel whose sockets ended (e.g. unknown) is retried after
 
 SUBSCRIBE_GOLIVE = {"subscribe_options": {"NewChannelLiveNotify": {}}}
 SUBSCRIBE_PRICES = {"subscribe_options": {"AssetPriceRefreshNotify": {}}}
@@ -64,11 +66,15 @@ def subscribe_viewers(livestream_id: int) -> dict:
 
 def fetch_live() -> list:
     """The live list as parti has it now (not the page cache: a resync wants fresh data)."""
-    return parse.rows(client.live_channels(limit=LIVE_LIST_SIZE), "live", parse.live_channel)
+    rows = parse.rows(client.live_channels(limit=LIVE_LIST_SIZE), "live", parse.live_channel)
+    history.live_snapshot(rows)  # the go-live feed's log (upstream/history.py)
+    return rows
 
 
 def fetch_prices() -> list:
-    return parse.rows(client.asset_prices(), "prices", parse.asset_price)
+    rows = parse.rows(client.asset_prices(), "prices", parse.asset_price)
+    history.saw_prices(rows)  # the ticker's sparklines
+    return rows
 
 
 def fetch_channel(user_id: int):
@@ -114,6 +120,7 @@ class Relay:
         self.remote: dict[str, tuple[frozenset[int], float]] = {}  # process -> (ids, seen)
         self.sockets: dict[str, UpstreamSocket] = {}
         self.watched: dict[int, asyncio.Task] = {}
+        self.ended: dict[int, float] = {}  # channel -> when to try again (monotonic)
         self._holding: list[asyncio.Task] = []
         self._background: set[asyncio.Task] = set()
         self._changed: asyncio.Event | None = None
@@ -213,6 +220,7 @@ class Relay:
             task.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)
         self._holding, self.watched, self._background, self._price_task = [], {}, set(), None
+        self.ended.clear()
         self.sockets.clear()
         self.remote.clear()
         if self._relay_channel is not None:
@@ -268,18 +276,45 @@ class Relay:
         for process, (_, seen) in list(self.remote.items()):
             if seen < horizon:
                 del self.remote[process]
-        wanted = set(self._local_ids()).union(*(ids for ids, _ in self.remote.values()))
+        # Watchers per channel: this process's sockets, and at least one per other process.
+        watchers = Counter({uid: count for uid, count in self.local.items() if count > 0})
+        for ids, _ in self.remote.values():
+            watchers.update(ids)
+        now = time.monotonic()
+        for uid, retry_at in list(self.ended.items()):
+            if uid not in watchers or retry_at <= now:
+                del self.ended[uid]
+        # Over the limit, the most watched channels win (ties: those subscribed already), so
+        # sockets to channels nobody else watches cannot crowd out a popular one.
+        ranked = sorted(
+            watchers.keys() - self.ended.keys(),
+            key=lambda uid: (-watchers[uid], uid not in self.watched, uid),
+        )
+        chosen = set(ranked[: self.max_watched])
         for uid in list(self.watched):
-            if uid not in wanted:
+            if uid not in chosen:
                 self.watched.pop(uid).cancel()
-                log.info("live relay: nobody watches %s any more; closing its sockets", uid)
-        for uid in sorted(wanted - set(self.watched)):
-            if len(self.watched) >= self.max_watched:
-                log.warning(
-                    "live relay: %d channels watched; not subscribing %s", len(self.watched), uid
-                )  # noqa: E501
-                break
-            self.watched[uid] = asyncio.create_task(self._watch_channel(uid))
+                log.info("live relay: not watching %s any more; closing its sockets", uid)
+        if len(ranked) > self.max_watched:
+            log.warning(
+                "live relay: %d channels watched; not subscribing %d of them",
+                len(ranked),
+                len(ranked) - self.max_watched,
+            )
+        for uid in sorted(chosen - self.watched.keys()):
+            task = asyncio.create_task(self._watch_channel(uid))
+            task.add_done_callback(partial(self._watch_ended, uid))
+            self.watched[uid] = task
+
+    def _watch_ended(self, uid: int, task: asyncio.Task) -> None:
+        """A channel's sockets ended on their own (unknown channel, a bug): free its slot,
+        and try again only after a while, not at every reconcile."""
+        if task.cancelled() or self.watched.get(uid) is not task:
+            return
+        del self.watched[uid]
+        self.ended[uid] = time.monotonic() + WATCH_RETRY_SECONDS
+        if task.exception() is not None:
+            log.error("live relay: watching %s failed: %r", uid, task.exception())
 
     async def _watch_channel(self, uid: int) -> None:
         names = [f"chat:{uid}"]
@@ -337,13 +372,23 @@ class Relay:
         found = wire.read_golive(data)
         if not found:
             return self._drop("golive", data)
+        await self._record(history.went_live, found)
         for live in found:
             log.info("live relay: %s went live", live.creator.user_id)
             await self.publish(wire.GRID, wire.golive(live))
 
+    async def _record(self, function, *args) -> None:
+        """Write to the go-live log (the cache: Redis I/O) off the event loop; a failure
+        costs a log entry, never the push."""
+        try:
+            await asyncio.to_thread(function, *args)
+        except Exception as error:  # noqa: BLE001
+            log.warning("live relay: recording history failed: %s", error)
+
     async def _on_prices(self, data: Any) -> None:
         rows = wire.read_prices(data)
         if rows:
+            history.saw_prices(rows)  # in memory: cheap enough for the loop
             await self.publish(wire.PRICES, wire.prices(rows))
         else:
             # A refresh notice without prices (or junk): fetch them, once for a burst.
@@ -463,11 +508,12 @@ def ensure_started() -> Relay:
             log.error("live relay stopped: %r; restarting", _task.exception())
         _relay.loop = loop
         _task = loop.create_task(_relay.run())
+        at_shutdown(shutdown)  # under Daphne: stop cleanly, releasing the lease at once
     return _relay
 
 
 async def shutdown() -> None:
-    """Stop the relay (tests; a process exit just lets the lease expire)."""
+    """Stop the relay (tests, and Daphne stopping: web/shutdown.py)."""
     global _relay, _task
     task, _relay, _task = _task, None, None
     if task is not None and not task.done():

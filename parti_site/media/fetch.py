@@ -34,6 +34,8 @@ from django.conf import settings
 from multidict import CIMultiDict, CIMultiDictProxy
 from yarl import URL
 
+from parti_site.web.shutdown import at_shutdown
+
 from . import allowlist
 from .allowlist import ForbiddenURL
 from .content import media_type
@@ -196,6 +198,7 @@ def session() -> aiohttp.ClientSession:
             raise_for_status=False,
         )
         _sessions[loop] = current
+        at_shutdown(close)
     return current
 
 

@@ -7,8 +7,9 @@
   viewer's browser talks to nobody but us.
 
 The operator picks it in /admin/ (instance switches); left at its default there, the
-`SEGMENT_MODE` setting decides. A viewer preference may one day opt in to proxying, hence
-the `request` argument. Also here: the highest quality offered when proxied.
+`SEGMENT_MODE` setting decides. A viewer may opt in to proxying on /settings
+(web/preferences.py) where settings.ALLOW_VIEWER_PROXIED allows it, hence the `request`
+argument. Also here: the highest quality offered when proxied.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ import logging
 from django.conf import settings
 
 from parti_site.instance.store import current
+from parti_site.web import preferences
 
 DIRECT = "direct"
 PROXIED = "proxied"
@@ -30,6 +32,8 @@ def segment_mode(request=None) -> str:
     """DIRECT or PROXIED. An unknown setting value fails closed: proxied (more private)."""
     value = current().segment_mode or getattr(settings, "SEGMENT_MODE", DIRECT)
     value = str(value or DIRECT).strip().lower()
+    if value == DIRECT and preferences.wants_proxied(request):
+        return PROXIED  # the viewer opted in on /settings, as the instance allows
     if value in MODES:
         return value
     log.warning("SEGMENT_MODE=%r is not one of %s; using %r", value, MODES, PROXIED)

@@ -9,7 +9,7 @@ from __future__ import annotations
 import logging
 
 from django.http import HttpResponse, StreamingHttpResponse
-from django.views.decorators.http import require_GET, require_safe
+from django.views.decorators.http import require_safe
 
 from parti_site.upstream.errors import UpstreamError
 
@@ -118,16 +118,31 @@ class _SegmentResponse(StreamingHttpResponse):
         super().close()
 
 
-@require_GET
+@require_safe
 async def segment(request, token: str, ext: str):
     try:
         url = signing.unsign_url(token, signing.SEGMENT)
     except signing.InvalidMediaToken:
         return _forbidden_token()
     try:
-        return _SegmentResponse(await proxy.open_segment(url, request.headers.get("Range")))
+        found = await proxy.open_segment(url, request.headers.get("Range"))
     except FetchError as error:
         return _failed(error)
+    if request.method == "HEAD":
+        return _segment_head(found)
+    return _SegmentResponse(found)
+
+
+def _segment_head(segment: proxy.Segment) -> HttpResponse:
+    """The GET's status and headers, no body (a shared read goes on for the GETs)."""
+    if segment.stream is not None:
+        segment.stream.close()
+    response = HttpResponse(status=segment.status)
+    for name, value in segment.headers.items():
+        response[name] = value
+    response["Cache-Control"] = "private, max-age=600"
+    response["Content-Security-Policy"] = "default-src 'none'"
+    return response
 
 
 @require_safe

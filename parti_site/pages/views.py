@@ -21,9 +21,9 @@ from parti_site.instance.store import current as instance_settings
 from parti_site.media import modes, urls_for
 from parti_site.upstream import api
 from parti_site.upstream.errors import Kind, UpstreamError
-from parti_site.upstream.health import health
+from parti_site.upstream.health import health, overall
 
-from . import events
+from . import events, hiding, sorting
 from .errors import Results, upstream_page
 
 LIVE_PAGE = 30
@@ -155,10 +155,12 @@ def home(request):
         "pages/home.html",
         results,
         nav="home",
-        live=results.get("live"),
+        live=hiding.visible(request, results.get("live")),
         featured_creators=results.get("featured"),
-        upcoming=events.upcoming(schedule, timezone.now(), HOME_UPCOMING) if schedule else [],
-        recent=results.get("recent"),
+        upcoming=events.upcoming(hiding.visible(request, schedule), timezone.now(), HOME_UPCOMING)
+        if schedule
+        else [],
+        recent=hiding.visible(request, results.get("recent")),
         tabs=tabs,
         categories=categories,
     )
@@ -178,7 +180,10 @@ def live(request):
     unknown = wanted is not None and (
         category_id is None or (bool(known) and category_id not in known)
     )
-    channels = [] if unknown else results.need("live")
+    answered = [] if unknown else results.need("live")
+    channels = hiding.visible(request, answered)
+    sort = sorting.current(request.GET.get("sort"))
+    channels = sorting.sort_live(channels, sort)
     return _render(
         request,
         "pages/live.html",
@@ -188,7 +193,11 @@ def live(request):
         unknown_category=unknown,
         category=next((c for c in categories if c.category_id == category_id), None),
         chips=_chips(request, "category", categories, category_id if not unknown else "?"),
-        pager=_pager(request, offset, LIVE_PAGE, len(channels)),
+        sorts=[
+            {"label": label, "url": _query(request, sort=value or None), "current": value == sort}
+            for value, label in sorting.SORTS
+        ],
+        pager=_pager(request, offset, LIVE_PAGE, len(answered)),
     )
 
 
@@ -200,7 +209,10 @@ def schedule(request):
         "pages/schedule.html",
         results,
         nav="schedule",
-        days=events.by_day(results.need("schedule"), timezone.now(), _visitor_zone(request)),
+        days=hiding.visible_days(
+            request,
+            events.by_day(results.need("schedule"), timezone.now(), _visitor_zone(request)),
+        ),
     )
 
 
@@ -234,7 +246,8 @@ def recent(request):
     unknown = "recent" not in calls or (
         category_id is not None and bool(known) and category_id not in known
     )
-    recordings = [] if unknown else results.need("recent")
+    answered = [] if unknown else results.need("recent")
+    recordings = hiding.visible(request, answered)
     current = "none" if no_category else category_id
     return _render(
         request,
@@ -257,7 +270,7 @@ def recent(request):
             {"label": "Latest", "url": _query(request, sort=None, offset=None), "current": not top},
             {"label": "Top", "url": _query(request, sort="top", offset=None), "current": top},
         ],
-        pager=_pager(request, offset, RECENT_PAGE, len(recordings)),
+        pager=_pager(request, offset, RECENT_PAGE, len(answered)),
     )
 
 
@@ -325,7 +338,7 @@ def watch(request, user_id: str):
         request,
         "pages/watch.html",
         results,
-        nav="live",
+        nav="live" if channel.is_live else "",
         channel=channel,
         profile=results.get("profile"),
         chat=results.get("chat"),
@@ -340,6 +353,9 @@ def watch(request, user_id: str):
 def video(request, event_id: str):
     eid = _path_id(event_id)
     results = _gather({"recording": lambda: api.recording(eid)})
+    missing = results.error("recording")
+    if missing is not None and missing.is_not_found:
+        return _no_recording(request, eid)
     recording = results.need("recording")
     return _render(
         request,
@@ -348,6 +364,16 @@ def video(request, event_id: str):
         recording=recording,
         playlist=urls_for.recording_playlist_path(eid) if recording.recording_path else None,
     )
+
+
+def _no_recording(request, eid: int):
+    """parti has no recording by this id: often a stream that is still live (its recording
+    comes when it ends). The 404 page says so, linking to the stream when it is live now."""
+    results = _gather({"live": api.live_now})
+    streaming = next((c for c in results.get("live", []) if c.event_id == eid), None)
+    response = _render(request, "404.html", results, no_recording=True, live_channel=streaming)
+    response.status_code = 404
+    return response
 
 
 def about(request):
@@ -373,6 +399,10 @@ def _when(seconds: float | None) -> str | None:
 
 @never_cache
 def healthz(request):
+    """Always 200, "degraded" when parti is failing: this instance itself works (it serves
+    stale copies and friendly error pages), and a load balancer that took 503 for "down"
+    would pull every instance at once whenever parti has trouble."""
+    snapshot = health.snapshot()
     endpoints = {
         name: {
             "calls": entry.calls,
@@ -382,6 +412,6 @@ def healthz(request):
             "last_failure_kind": entry.last_failure_kind or None,
             "circuit": entry.circuit,
         }
-        for name, entry in sorted(health.snapshot().items())
+        for name, entry in sorted(snapshot.items())
     }
-    return JsonResponse({"status": "ok", "upstream": endpoints})
+    return JsonResponse({"status": overall(snapshot), "upstream": endpoints})

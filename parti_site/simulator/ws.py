@@ -299,14 +299,17 @@ class Hub:
                 old = Decimal(row["price"])
             except (KeyError, ArithmeticError, TypeError, ValueError):
                 continue
-            change = Decimal(str(round(self.rng.uniform(-0.005, 0.005), 5)))
+            drift = self.rng.uniform(-0.005, 0.005)
+            change = Decimal(str(round(drift, 5)))
             places = -old.as_tuple().exponent if old.as_tuple().exponent < 0 else 0
-            new = (old * (1 + change)).quantize(Decimal(1).scaleb(-places))
-            if new == old:
-                new = old + Decimal(1).scaleb(-places)
+            step = Decimal(1).scaleb(-places)
+            new = (old * (1 + change)).quantize(step)
+            if new == old:  # too small to show: one step, the way it was going
+                new = old - step if drift < 0 and old > step else old + step
             row["price"] = str(new)
-            row["direction"] = "up" if new >= old else "down"
-            row["price_diff"] = f"{abs(change) * 100:.2f}"
+            # Direction and difference (percent) of the move actually made.
+            row["direction"] = "up" if new > old else "down"
+            row["price_diff"] = f"{abs(new - old) / old * 100:.2f}" if old else "0.00"
         return self._price_rows()
 
     async def push_prices(self) -> list[dict]:

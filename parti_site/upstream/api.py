@@ -14,8 +14,8 @@ from typing import Any
 
 from django.conf import settings
 
-from . import client, parse
-from .cache import Fetched, cached, forget
+from . import client, history, parse
+from .cache import Fetched, cached, forget, peek
 from .errors import Kind, UpstreamError
 from .models import (
     AssetPrice,
@@ -51,7 +51,9 @@ def live_now(limit: int = 30, offset: int = 0, category_id: int | None = None):
 
     def fetch() -> list[LiveChannel]:
         data = client.live_channels(limit=limit, offset=offset, category_id=category_id)
-        return parse.rows(data, "live", parse.live_channel)
+        rows = parse.rows(data, "live", parse.live_channel)
+        history.live_snapshot(rows)  # the go-live feed's record of who was live
+        return rows
 
     return cached("live", f"{limit}:{offset}:{category_id}", fetch)
 
@@ -103,13 +105,22 @@ def recent(
 
 
 def prices() -> Fetched[list[AssetPrice]]:
-    return cached(
-        "prices", "all", lambda: parse.rows(client.asset_prices(), "prices", parse.asset_price)
-    )
+    def fetch() -> list[AssetPrice]:
+        rows = parse.rows(client.asset_prices(), "prices", parse.asset_price)
+        history.saw_prices(rows)  # the ticker's sparklines
+        return rows
+
+    return cached("prices", "all", fetch)
 
 
 def profile(user_id: int) -> Fetched[Profile]:
     return cached("profile", str(user_id), lambda: parse.profile(client.user_profile(user_id)))
+
+
+def cached_profile(user_id: int) -> Profile | None:
+    """The profile if a copy is cached, else None; parti is not asked."""
+    found = peek("profile", str(user_id))
+    return found.data if found is not None else None
 
 
 def channel(user_id: int, fresh: bool = False) -> Fetched[ChannelInfo]:

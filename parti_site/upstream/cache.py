@@ -84,6 +84,14 @@ def forget(endpoint: str, key: str) -> None:
     cache.delete(_key(endpoint, key, endpoint_generation), version=version)
 
 
+def peek(endpoint: str, key: str) -> Fetched | None:
+    """The cached answer for (endpoint, key), fresh or not, without asking parti; None when
+    nothing is cached. For pages that may show many records but fetch only a few."""
+    version, endpoint_generation = _generations(endpoint)
+    entry = cache.get(_key(endpoint, key, endpoint_generation), version=version)
+    return Fetched(entry[0], entry[1]) if entry is not None else None
+
+
 def cached(endpoint: str, key: str, fetch: Callable[[], T]) -> Fetched[T]:
     """Return the cached answer for (endpoint, key), calling `fetch` on a miss.
 

@@ -19,7 +19,7 @@ from django.conf import settings
 from requests.adapters import HTTPAdapter
 from urllib3.util.retry import Retry
 
-from .circuit import breakers
+from .circuit import breakers, counts
 from .errors import Kind, UpstreamError
 from .health import health
 
@@ -85,7 +85,10 @@ def get_json(endpoint: str, path: str, params: list[tuple[str, Any]] | None = No
     except UpstreamError as error:
         elapsed = (time.monotonic() - started) * 1000
         log.warning("upstream %s failed after %.0f ms: %s", endpoint, elapsed, error)
-        health.record_failure(endpoint, error)
+        if counts(error):
+            health.record_failure(endpoint, error)
+        else:  # parti answered ("no such channel"): for health, a call that worked
+            health.record_success(endpoint)
         breakers.failure(endpoint, error)
         raise
     elapsed = (time.monotonic() - started) * 1000

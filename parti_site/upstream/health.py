@@ -36,6 +36,16 @@ class EndpointHealth:
             self.last_success is None or self.last_failure > self.last_success
         )
 
+    @property
+    def degraded(self) -> bool:
+        """Failing now, or its circuit is not closed (parti is not being asked)."""
+        return self.failing or self.circuit != "closed"
+
+
+def overall(endpoints: dict[str, EndpointHealth]) -> str:
+    """ "ok", or "degraded" while any endpoint is (snapshot()'s records)."""
+    return "degraded" if any(entry.degraded for entry in endpoints.values()) else "ok"
+
 
 @dataclass
 class Health:

@@ -47,12 +47,22 @@ def _parse(text: str) -> Address | None:
 
 def client_address(request) -> str:
     """The visitor's address as text ("" when unknown)."""
-    remote_text = request.META.get("REMOTE_ADDR", "")
+    meta = request.META
+    return _client(meta.get("REMOTE_ADDR", ""), meta.get("HTTP_X_FORWARDED_FOR", ""))
+
+
+def scope_client_address(scope) -> str:
+    """The same for an ASGI scope (the /ws/ handshakes, which are no Django request)."""
+    peer = scope.get("client") or ("",)
+    forwarded = b",".join(v for n, v in scope.get("headers", ()) if n == b"x-forwarded-for")
+    return _client(str(peer[0] or ""), forwarded.decode("latin-1"))
+
+
+def _client(remote_text: str, forwarded: str) -> str:
     remote = _parse(remote_text)
     if not _trusted(remote):
         return str(remote) if remote is not None else remote_text
     found = remote
-    forwarded = request.META.get("HTTP_X_FORWARDED_FOR", "")
     for entry in reversed(forwarded.split(",")):
         address = _parse(entry)
         if address is None:
@@ -66,8 +76,13 @@ def client_address(request) -> str:
 def client_key(request) -> str:
     """A keyed hash of the client (IPv6 by its /64, which one subscriber usually holds):
     stable per client and instance, and not reversible to an address without SECRET_KEY."""
-    text = client_address(request)
+    text = client_group(client_address(request))
+    return salted_hmac("parti_site.web.client", text).hexdigest()[:32]
+
+
+def client_group(text: str) -> str:
+    """An address as the client it stands for: IPv6 by its /64, anything else as it is."""
     address = _parse(text)
     if isinstance(address, ipaddress.IPv6Address) and not address.ipv4_mapped:
-        text = str(ipaddress.IPv6Network(f"{address}/64", strict=False))
-    return salted_hmac("parti_site.web.client", text).hexdigest()[:32]
+        return str(ipaddress.IPv6Network(f"{address}/64", strict=False))
+    return text

@@ -3,7 +3,9 @@
  * Config: <body data-live-socket="/ws/live"> (or "/ws/watch/<user_id>" on watch pages).
  * Hooks it fills when present:
  *   [data-live-status]             a quiet "reconnecting…" while the socket is down
- *   [data-live-toasts]             "<creator> just went live: <title>" toasts (home, /live)
+ *   [data-live-toasts]             "<creator> just went live: <title>" toasts (home, /live),
+ *                                  each with data-toast-user; then a "parti:golive" event
+ *                                  on document (detail: the channel) for follows.js
  *   [data-live-grid]               live cards: <article class="card card-live" data-user-id>
  *   [data-live-empty]              hidden once a card is inserted
  *   [data-ticker] [data-symbol=X]  [data-price], [data-move] and an is-up / is-down class
@@ -148,6 +150,7 @@
     }
     var item = el("div", "toast");
     item.setAttribute("role", "status");
+    item.setAttribute("data-toast-user", String(Number(channel.user_id)));
     var link = el("a", "toast-link", channel.name + " just went live: " + (channel.title || "Untitled stream"));
     link.href = href;
     var close = el("button", "toast-close", "×");
@@ -215,11 +218,6 @@
     }
     media.appendChild(thumb);
     media.appendChild(el("span", "badge badge-live", "Live"));
-    var badge = el("span", "badge badge-viewers");
-    badge.setAttribute("data-viewers", "short");
-    badge.hidden = true;
-    viewersText(badge, channel.viewers);
-    media.appendChild(badge);
     card.appendChild(media);
 
     var cardBody = el("div", "card-body");
@@ -388,7 +386,7 @@
         var time = el(
           "time",
           "chat-time",
-          when.toLocaleTimeString([], { hour: "2-digit", minute: "2-digit" })
+          when.toLocaleTimeString([], { hour: "2-digit", minute: "2-digit", hourCycle: "h23" })
         );
         time.dateTime = line.time;
         item.appendChild(time);
@@ -446,6 +444,8 @@
     if (data.kind === "golive" && data.channel) {
       upsertCard(data.channel, true);
       toast(data.channel);
+      // follows.js highlights the toast of a followed creator and may notify.
+      document.dispatchEvent(new CustomEvent("parti:golive", { detail: data.channel }));
       touchGrid();
     } else if (data.kind === "live_list" && Array.isArray(data.channels)) {
       data.channels.forEach(function (channel) {

@@ -20,9 +20,11 @@
   if (document.documentElement.getAttribute("data-tz") === zone) return;
 
   var formats = {
-    time: { hour: "2-digit", minute: "2-digit" },
+    // 24-hour HH:MM, as the server renders them ("H:i"), whatever the browser's locale.
+    time: { hour: "2-digit", minute: "2-digit", hourCycle: "h23" },
     datetime: {
-      weekday: "short", day: "numeric", month: "short", year: "numeric", hour: "2-digit", minute: "2-digit"
+      weekday: "short", day: "numeric", month: "short", year: "numeric", hour: "2-digit", minute: "2-digit",
+      hourCycle: "h23"
     },
     date: { weekday: "long", day: "numeric", month: "long", year: "numeric" }
   };
