@@ -56,11 +56,18 @@ def env_rate_limits(name: str, default: str) -> list[tuple[str, int, int]]:
 DEBUG = env_bool("DEBUG")
 
 PLACEHOLDER_SECRET_KEYS = {"", "change-me", "changeme", "secret", "placeholder", "django-insecure"}
+# The key signs every media URL we hand out, so a short one is as bad as none.
+MIN_SECRET_KEY_LENGTH = 20
 SECRET_KEY = env("SECRET_KEY")
-if SECRET_KEY.lower() in PLACEHOLDER_SECRET_KEYS or SECRET_KEY.startswith("django-insecure"):
+if (
+    SECRET_KEY.lower() in PLACEHOLDER_SECRET_KEYS
+    or SECRET_KEY.startswith("django-insecure")
+    or len(SECRET_KEY) < MIN_SECRET_KEY_LENGTH
+):
     if not DEBUG:
         raise ImproperlyConfigured(
-            "SECRET_KEY is missing or a placeholder. Set SECRET_KEY to a long random value "
+            "SECRET_KEY is missing, a placeholder or shorter than "
+            f"{MIN_SECRET_KEY_LENGTH} characters. Set SECRET_KEY to a long random value "
             "(see README), or DEBUG=1 for development."
         )
     SECRET_KEY = "django-insecure-development-only-key"

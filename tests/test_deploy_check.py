@@ -60,7 +60,7 @@ def test_the_defaults_do_not_pass_it():
 def test_the_env_file_refuses_to_start_until_a_key_is_set():
     result = manage("check", **recommended_env())
     assert result.returncode != 0
-    assert "SECRET_KEY is missing or a placeholder" in result.stderr
+    assert "SECRET_KEY is missing, a placeholder or shorter than" in result.stderr
 
 
 def test_public_url_sets_hosts_origins_and_cookies():

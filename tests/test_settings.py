@@ -23,14 +23,16 @@ def run_check(**env):
     )
 
 
-@pytest.mark.parametrize("key", [None, "", "change-me", "django-insecure-abc"])
+@pytest.mark.parametrize(
+    "key", [None, "", "change-me", "django-insecure-abc", "x", "short-key-19-chars!"]
+)
 def test_production_refuses_a_missing_or_placeholder_secret_key(key):
     env = {"DEBUG": "0"}
     if key is not None:
         env["SECRET_KEY"] = key
     result = run_check(**env)
     assert result.returncode != 0
-    assert "SECRET_KEY is missing or a placeholder" in result.stderr
+    assert "SECRET_KEY is missing, a placeholder or shorter than" in result.stderr
 
 
 def test_a_real_key_starts_and_debug_needs_none():

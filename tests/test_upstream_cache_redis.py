@@ -46,7 +46,7 @@ def test_concurrent_misses_across_processes_make_one_upstream_call():
     url = redis_url(db=5)
     client = redis.Redis.from_url(url)
     client.flushdb()
-    env = dict(os.environ, REDIS_URL=url, SECRET_KEY="tests-only", DEBUG="0")
+    env = dict(os.environ, REDIS_URL=url, SECRET_KEY="tests-only-not-a-secret", DEBUG="0")
     env["DJANGO_SETTINGS_MODULE"] = "parti_site.settings"
     start_at = str(time.time() + 3)
     workers = [
