@@ -14,12 +14,13 @@ come from Django's SecurityMiddleware and XFrameOptionsMiddleware (settings.py).
 
 from __future__ import annotations
 
-from asgiref.sync import iscoroutinefunction, markcoroutinefunction
 from csp.middleware import CSPMiddleware, PolicyParts
 from django.conf import settings
 from django.core.exceptions import DisallowedHost
 
 from parti_site.media import allowlist, modes
+
+from .hybrid import HybridMiddleware
 
 PERMISSIONS_POLICY = (
     "camera=(), microphone=(), geolocation=(), payment=(), usb=(), browsing-topics=()"
@@ -71,16 +72,7 @@ class ContentSecurityPolicyMiddleware(CSPMiddleware):
         return parts
 
 
-class PermissionsPolicyMiddleware:
-    sync_capable = True
-    async_capable = True
-
-    def __init__(self, get_response):
-        self.get_response = get_response
-        self.is_async = iscoroutinefunction(get_response)
-        if self.is_async:
-            markcoroutinefunction(self)
-
+class PermissionsPolicyMiddleware(HybridMiddleware):
     def __call__(self, request):
         if self.is_async:
             return self.__acall__(request)

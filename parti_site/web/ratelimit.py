@@ -15,12 +15,13 @@ import re
 import time
 from dataclasses import dataclass
 
-from asgiref.sync import iscoroutinefunction, markcoroutinefunction, sync_to_async
+from asgiref.sync import sync_to_async
 from django.conf import settings
 from django.core.cache import cache
 from django.http import HttpResponse
 
 from .clients import client_key
+from .hybrid import HybridMiddleware
 
 log = logging.getLogger(__name__)
 
@@ -88,16 +89,7 @@ def refusal(request, rule: Rule) -> HttpResponse | None:
     return response
 
 
-class RateLimitMiddleware:
-    sync_capable = True
-    async_capable = True
-
-    def __init__(self, get_response):
-        self.get_response = get_response
-        self.is_async = iscoroutinefunction(get_response)
-        if self.is_async:
-            markcoroutinefunction(self)
-
+class RateLimitMiddleware(HybridMiddleware):
     def __call__(self, request):
         if self.is_async:
             return self.__acall__(request)

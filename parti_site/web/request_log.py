@@ -10,10 +10,10 @@ import logging
 import time
 from urllib.parse import quote
 
-from asgiref.sync import iscoroutinefunction, markcoroutinefunction
 from django.conf import settings
 
 from .clients import client_address
+from .hybrid import HybridMiddleware
 
 log = logging.getLogger("parti_site.request")
 
@@ -26,16 +26,7 @@ def _line(request, response, started: float) -> None:
     log.info("%s %s %s %.0f ms%s", request.method[:16], path, response.status_code, elapsed, client)
 
 
-class RequestLogMiddleware:
-    sync_capable = True
-    async_capable = True
-
-    def __init__(self, get_response):
-        self.get_response = get_response
-        self.is_async = iscoroutinefunction(get_response)
-        if self.is_async:
-            markcoroutinefunction(self)
-
+class RequestLogMiddleware(HybridMiddleware):
     def __call__(self, request):
         if self.is_async:
             return self.__acall__(request)
