@@ -49,6 +49,22 @@ def test_a_live_stream_plays_with_segments_proxied_and_no_other_host(proxied_sit
     assert any("/hls/s/" in url for url in requests)
 
 
+@pytest.mark.parametrize("path", ["/watch/348242", "/video/83870"])
+def test_the_player_controls_take_the_mouse(live_site, page, path):
+    page.goto(live_site.url + path)
+    page.wait_for_selector("video")
+    under_pointer = page.evaluate(
+        """() => {
+            const box = document.querySelector('video').getBoundingClientRect();
+            const bottom = box.bottom - 10;  // where the native controls are
+            const centre = [box.left + box.width / 2, box.top + box.height / 2];
+            return [document.elementFromPoint(...centre).tagName,
+                    document.elementFromPoint(box.left + 30, bottom).tagName];
+        }"""
+    )
+    assert under_pointer == ["VIDEO", "VIDEO"]
+
+
 def test_a_recording_plays_and_seeks(live_site, page):
     page.goto(live_site.url + "/video/83870")
     page.locator("video").evaluate("video => { video.muted = true; video.play(); }")

@@ -93,6 +93,9 @@ def test_with_all_but_one_section_failing_the_page_still_renders(client, monkeyp
     response = client.get("/")
     assert response.status_code == 200
     assert response.content.decode().count("parti could not be reached") >= 4
+    # Nobody may keep the page with holes once parti answers again.
+    assert "no-store" in response["Cache-Control"]
+    assert "public" not in response["Cache-Control"]
 
 
 def test_it_fetches_its_sections_in_parallel(client, monkeypatch):

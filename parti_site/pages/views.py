@@ -123,7 +123,11 @@ def _render(request, template: str, results: Results, nav: str = "", **context):
         tz_name=zone.key,
     )
     response = render(request, template, context)
-    patch_cache_control(response, public=True, max_age=MAX_AGE)
+    if results.failed:
+        # A section is missing: nobody should keep this page once parti answers again.
+        patch_cache_control(response, no_store=True)
+    else:
+        patch_cache_control(response, public=True, max_age=MAX_AGE)
     patch_vary_headers(response, ["Cookie"])  # times follow the visitor's `tz` cookie
     return response
 
