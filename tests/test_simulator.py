@@ -438,3 +438,9 @@ def test_a_price_push_says_the_direction_and_size_of_its_move(change):
         assert (new > old) == (change > 0)  # a fall is never shown as a rise
         assert row["direction"] == ("up" if new > old else "down")
         assert row["price_diff"] == f"{abs(new - old) / old * 100:.2f}"
+
+
+def test_a_go_live_for_a_named_creator_carries_that_creators_data(sim):
+    frame = sim.hub.golive_frame({"user_id": 422974})
+    assert frame["user_id"] == 422974
+    assert frame["user_name"] == "JahBlessGames"

@@ -214,7 +214,9 @@ class Hub:
     # --- events ----------------------------------------------------------------------------
 
     def golive_frame(self, overrides: dict | None = None) -> dict:
-        frame = self._world_golive() if self.world is not None else None
+        # A test naming a known creator gets that creator's frame, not another's with its id.
+        wanted = (overrides or {}).get("user_id")
+        frame = self._world_golive(wanted) if self.world is not None else None
         if frame is None:
             uid, name, avatar_id, category, service, username, channel_id = self.rng.choice(
                 RECORDED_LIVE
@@ -239,12 +241,15 @@ class Hub:
             self._mark_live(frame)
         return frame
 
-    def _world_golive(self) -> dict | None:
+    def _world_golive(self, user_id: int | None = None) -> dict | None:
         w = self.world
-        candidates = [c for uid, c in sorted(w.channels.items()) if not c.live]
-        if not candidates:
-            return None
-        channel = self.rng.choice(candidates)
+        if user_id in w.channels:
+            channel = w.channels[user_id]
+        else:
+            candidates = [c for uid, c in sorted(w.channels.items()) if not c.live]
+            if not candidates:
+                return None
+            channel = self.rng.choice(candidates)
         profile = w.profile(channel.user_id) or {}
         event_id = next(self._event_ids)
         return {

@@ -20,6 +20,12 @@
 (function () {
   "use strict";
 
+  // Upstream text can be any length; a toast shows a readable part (the page has the rest).
+  function clip(text, most) {
+    text = String(text == null ? "" : text);
+    return text.length > most ? text.slice(0, most - 1) + "\u2026" : text;
+  }
+
   var body = document.body;
   var path = body && body.getAttribute("data-live-socket");
   if (!path || !("WebSocket" in window)) {
@@ -151,7 +157,8 @@
     var item = el("div", "toast");
     item.setAttribute("role", "status");
     item.setAttribute("data-toast-user", String(Number(channel.user_id)));
-    var link = el("a", "toast-link", channel.name + " just went live: " + (channel.title || "Untitled stream"));
+    var link = el("a", "toast-link", clip(channel.name, 80) + " just went live: " +
+      clip(channel.title || "Untitled stream", 160));
     link.href = href;
     var close = el("button", "toast-close", "×");
     close.type = "button";
