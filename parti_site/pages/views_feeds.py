@@ -33,8 +33,21 @@ def _ids(request) -> list[int]:
     return ids
 
 
+def _fetch_all(calls: dict) -> dict:
+    """Side by side, like the pages: a feed costs its slowest call, not the sum."""
+    results = api.gather(calls)
+    for result in results.values():
+        if isinstance(result, UpstreamError):
+            raise result
+    return {name: result.data for name, result in results.items()}
+
+
+def _names(categories) -> dict[int, str]:
+    return {c.category_id: c.name for c in categories}
+
+
 def _category_names() -> dict[int, str]:
-    return {c.category_id: c.name for c in api.categories().data}
+    return _names(api.categories().data)
 
 
 def _category(category_id: int) -> str:
@@ -47,9 +60,15 @@ def _category(category_id: int) -> str:
 @feeds.upstream_feed
 def creator_feed(request, user_id: str):
     uid = _path_id(user_id)
-    profile = api.profile(uid).data
-    recordings = api.recent(user_id=uid, limit=FEED_ENTRIES).data
-    body, updated = feeds.creator_feed(feeds.base_url(request), profile.creator, recordings)
+    data = _fetch_all(
+        {
+            "profile": lambda: api.profile(uid),
+            "recent": lambda: api.recent(user_id=uid, limit=FEED_ENTRIES),
+        }
+    )
+    body, updated = feeds.creator_feed(
+        feeds.base_url(request), data["profile"].creator, data["recent"]
+    )
     return feeds.conditional(request, body, feeds.ATOM, updated, FEED_MAX_AGE)
 
 
@@ -83,12 +102,13 @@ def live_feed(request):
 
 
 def _calendar(request, name: str, keep):
-    names = {}
-    try:
-        names = _category_names()
-    except UpstreamError:
-        pass  # categories are a nicety in a calendar
-    events = [e for e in api.schedule().data if keep(e)]
+    results = api.gather({"schedule": api.schedule, "categories": api.categories})
+    if isinstance(results["schedule"], UpstreamError):
+        raise results["schedule"]
+    categories = results["categories"]
+    # Category names are a nicety in a calendar: without them it still works.
+    names = {} if isinstance(categories, UpstreamError) else _names(categories.data)
+    events = [e for e in results["schedule"].data if keep(e)]
     body, updated = feeds.calendar(feeds.base_url(request), name, events, names)
     return feeds.conditional(request, body, feeds.ICS, updated, CALENDAR_MAX_AGE)
 
