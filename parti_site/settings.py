@@ -110,7 +110,7 @@ for _proxy in TRUSTED_PROXIES:
 # Per-client limits on the expensive paths (web/ratelimit.py). A player fetches a segment
 # and a playlist every couple of seconds, so the media limits leave room for a household.
 RATE_LIMITS = env_rate_limits(
-    "RATE_LIMITS", "/hls/=600/60,/img/=600/60,/search=30/60,/feeds/=60/60"
+    "RATE_LIMITS", "/hls/=600/60,/img/=600/60,/search=30/60,/feeds/=60/60,/calendar=60/60"
 )
 # Visitors' addresses appear in the request log only when the operator opts in.
 LOG_CLIENT_IPS = env_bool("LOG_CLIENT_IPS")

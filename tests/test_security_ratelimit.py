@@ -8,7 +8,7 @@ from django.core.exceptions import ImproperlyConfigured
 from parti_site.settings import env_rate_limits
 from parti_site.web import ratelimit
 
-DEFAULT = "/hls/=600/60,/img/=600/60,/search=30/60,/feeds/=60/60"
+DEFAULT = "/hls/=600/60,/img/=600/60,/search=30/60,/feeds/=60/60,/calendar=60/60"
 
 
 @pytest.fixture

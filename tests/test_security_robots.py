@@ -9,7 +9,7 @@ def test_robots_txt(client):
     lines = response.content.decode().splitlines()
     assert lines[0] == "User-agent: *"
     disallowed = {line.split(": ", 1)[1] for line in lines if line.startswith("Disallow: ")}
-    assert {"/hls/", "/img/", "/ws/", "/feeds/", "/admin/", "/search"} <= disallowed
+    assert {"/hls/", "/img/", "/ws/", "/feeds/", "/calendar", "/admin/", "/search"} <= disallowed
     assert "/" not in disallowed  # the pages themselves may be indexed
     assert "Allow" not in response.content.decode().replace("Disallow", "")
 

@@ -3,7 +3,7 @@
 from django.http import HttpResponse
 from django.views.decorators.http import require_safe
 
-DISALLOWED = ["/hls/", "/img/", "/ws/", "/feeds/", "/search", "/admin/", "/healthz"]
+DISALLOWED = ["/hls/", "/img/", "/ws/", "/feeds/", "/calendar", "/search", "/admin/", "/healthz"]
 
 
 @require_safe
