@@ -203,6 +203,19 @@ def test_a_frame_over_max_size_costs_a_reconnect_not_the_relay(
     run(body())
 
 
+def test_with_public_chat_off_no_chat_socket_is_opened(fake, live_settings, upstream, monkeypatch):
+    monkeypatch.setattr(relay, "chat_enabled", lambda: False)
+
+    async def body():
+        started, grid = await start(fake, live_settings)
+        started.watch(353044)
+        await fake.wait_for("LivestreamLiveViewersUpdate")
+        await asyncio.sleep(0.3)
+        assert fake.open_clients("ChatPublic") == []
+
+    run(body())
+
+
 def test_first_viewer_opens_chat_and_viewer_sockets_last_closes_them(
     fake,
     live_settings,

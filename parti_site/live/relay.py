@@ -32,6 +32,7 @@ from typing import Any
 from channels.layers import get_channel_layer
 from django.conf import settings
 
+from parti_site.instance import store
 from parti_site.upstream import api, client, history, parse
 from parti_site.upstream.errors import UpstreamError
 from parti_site.web.shutdown import at_shutdown
@@ -47,6 +48,11 @@ WATCH_RETRY_SECONDS = 60.0  # a channel whose sockets ended (e.g. unknown) is re
 
 SUBSCRIBE_GOLIVE = {"subscribe_options": {"NewChannelLiveNotify": {}}}
 SUBSCRIBE_PRICES = {"subscribe_options": {"AssetPriceRefreshNotify": {}}}
+
+
+def chat_enabled() -> bool:
+    """The admin's public chat switch (instance settings; defaults when unreadable)."""
+    return store.current().public_chat
 
 
 def subscribe_chat(user_id: int) -> dict:
@@ -317,7 +323,7 @@ class Relay:
             log.error("live relay: watching %s failed: %r", uid, task.exception())
 
     async def _watch_channel(self, uid: int) -> None:
-        names = [f"chat:{uid}"]
+        names: list[str] = []
         try:
             livestream_id = None
             try:
@@ -328,15 +334,21 @@ class Relay:
                     log.info("live relay: no channel %s; not subscribing", uid)
                     return
                 log.warning("live relay: channel %s unavailable (%s); chat only", uid, error)
-            runs = [
-                self._socket(names[0], [subscribe_chat(uid)], uid, self._on_chat, self._chat_open)
-            ]  # noqa: E501
+            runs = []
+            # With public chat switched off (admin), parti's chat socket is not even opened.
+            if await asyncio.to_thread(chat_enabled):
+                names.append(f"chat:{uid}")
+                runs.append(
+                    self._socket(
+                        names[-1], [subscribe_chat(uid)], uid, self._on_chat, self._chat_open
+                    )
+                )
             if livestream_id is not None:
                 names.append(f"viewers:{uid}")
                 on_frame = partial(self._on_viewers, livestream_id=livestream_id)
                 runs.append(
                     self._socket(
-                        names[1],
+                        names[-1],
                         [subscribe_viewers(livestream_id)],
                         uid,
                         on_frame,
