@@ -34,6 +34,17 @@ def test_it_refuses_over_the_limit_with_retry_after(client, clock):
     assert refused["Retry-After"] == "40"
     assert refused["Cache-Control"] == "no-store"
     assert "Content-Security-Policy" in refused
+    assert refused.reason_phrase == "Too Many Requests"
+
+
+def test_a_crawler_over_the_limit_does_not_flood_the_log(client, clock, caplog):
+    for _ in range(3):
+        get(client)
+    with caplog.at_level("INFO"):
+        for _ in range(20):
+            assert get(client).status_code == 429
+    over = [r for r in caplog.records if r.levelname == "WARNING" or "rate limit" in r.message]
+    assert len(over) == 1  # the one "went over" line, not one warning per refusal
 
 
 def test_the_next_window_resets_the_count(client, clock):

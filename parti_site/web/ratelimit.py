@@ -83,7 +83,10 @@ def refusal(request, rule: Rule) -> HttpResponse | None:
         f"Too many requests. Try again in {retry_after} seconds.\n",
         status=429,
         content_type="text/plain; charset=utf-8",
+        reason="Too Many Requests",  # Daphne has no phrase of its own for 429
     )
+    # One info line per client going over (above) is enough; Django would warn on each 429.
+    response._has_been_logged = True
     response["Retry-After"] = str(retry_after)
     response["Cache-Control"] = "no-store"
     return response
