@@ -7,6 +7,8 @@ import time
 
 import httpx
 
+from tests.live_site import wait_until  # noqa: F401  (used by the fault tests)
+
 JACK = 348242  # live in the recordings
 EVENT = 83870  # a recording in the recordings
 PAGES = [
@@ -67,13 +69,3 @@ def timed(get, path: str):
     started = time.monotonic()
     response = get(path)
     return response, time.monotonic() - started
-
-
-def wait_until(check, seconds: float = 5.0, step: float = 0.05):
-    give_up = time.monotonic() + seconds
-    while time.monotonic() < give_up:
-        value = check()
-        if value:
-            return value
-        time.sleep(step)
-    raise AssertionError("condition not met in time")

@@ -52,6 +52,17 @@ def free_port_block(count: int, avoid: set[int] | frozenset[int] = frozenset()) 
     raise RuntimeError("no free block of ports")
 
 
+def wait_until(check, seconds: float = 5.0, step: float = 0.05):
+    """Poll `check` until it returns something true (returned), or fail after `seconds`."""
+    give_up = time.monotonic() + seconds
+    while time.monotonic() < give_up:
+        value = check()
+        if value:
+            return value
+        time.sleep(step)
+    raise AssertionError("condition not met in time")
+
+
 def wait_for_port(port: int, process: subprocess.Popen, seconds: float = 20) -> None:
     give_up = time.monotonic() + seconds
     while time.monotonic() < give_up:

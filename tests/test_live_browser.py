@@ -9,7 +9,7 @@ import time
 import httpx
 import pytest
 
-from tests.live_site import start_site, start_web, stop
+from tests.live_site import start_site, start_web, stop, wait_until
 
 # live_site, browser and page come from tests/live_site.py (a plugin of conftest.py).
 
@@ -27,16 +27,6 @@ def control(site, path, body=None):
 def sim_ws_state(site) -> dict:
     response = httpx.get(site.control_url + "/_sim/ws", timeout=5)
     return response.json()
-
-
-def wait_until(check, seconds=5.0):
-    give_up = time.monotonic() + seconds
-    while time.monotonic() < give_up:
-        value = check()
-        if value:
-            return value
-        time.sleep(0.05)
-    raise AssertionError("condition not met in time")
 
 
 @pytest.fixture

@@ -12,6 +12,7 @@ import httpx
 import pytest
 from websockets.sync.client import connect
 
+from tests import live_site
 from tests.live_site import ROOT, demo_env, free_port_block, stop, wait_for_port
 from tests.services import redis_url
 
@@ -31,13 +32,7 @@ def redis_or_skip():
 
 
 def wait_until(check, seconds=10.0):
-    give_up = time.monotonic() + seconds
-    while time.monotonic() < give_up:
-        value = check()
-        if value:
-            return value
-        time.sleep(0.05)
-    raise AssertionError("condition not met in time")
+    return live_site.wait_until(check, seconds)
 
 
 @pytest.fixture

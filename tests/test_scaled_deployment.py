@@ -11,6 +11,7 @@ import pytest
 import redis
 from websockets.sync.client import connect
 
+from tests import live_site
 from tests.admin_forms import LIVE_PATH, prepare_database
 from tests.live_site import demo_env, start_site, stop
 from tests.services import postgres_database, redis_url
@@ -48,12 +49,7 @@ def api_calls(site, path: str) -> int:
 
 
 def wait_until(check, seconds=10.0):
-    give_up = time.monotonic() + seconds
-    while time.monotonic() < give_up:
-        if value := check():
-            return value
-        time.sleep(0.05)
-    raise AssertionError("condition not met in time")
+    return live_site.wait_until(check, seconds)
 
 
 def next_kind(ws, kind, seconds=5.0):

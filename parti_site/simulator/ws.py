@@ -31,6 +31,7 @@ from typing import Any
 
 from aiohttp import WSMsgType, web
 
+from . import recorded
 from .common import new_app
 from .faults import SocketFaults
 
@@ -86,6 +87,13 @@ class Connection:
         }
 
 
+def recorded_prices() -> list[dict]:
+    for entry in recorded.entries():
+        if entry["path"].endswith("/assets_prices/info"):
+            return entry["response"]
+    raise LookupError("recorded.json has no assets_prices answer")
+
+
 class Hub:
     """The simulated WebSocket host's state: connections, their subscriptions, the timer.
 
@@ -109,32 +117,8 @@ class Hub:
         self._next_golive = time.monotonic() + golive_every
         self._viewers: dict[int, int] = {}  # livestream_id -> count (no world)
         self.faults = SocketFaults(self)  # refuse, drop, silent, junk (faults.py)
-        self._prices = [
-            {
-                "asset_type": "Crypto",
-                "display_symbol": "BNB",
-                "ticker": "binancecoin",
-                "price": "645.66",
-                "direction": "up",
-                "price_diff": "0.00",
-            },  # noqa: E501
-            {
-                "asset_type": "Crypto",
-                "display_symbol": "BTC",
-                "ticker": "bitcoin",
-                "price": "103510",
-                "direction": "up",
-                "price_diff": "0.01",
-            },  # noqa: E501
-            {
-                "asset_type": "Stock",
-                "display_symbol": "TSLA",
-                "ticker": "TSLA",
-                "price": "340.34",
-                "direction": "down",
-                "price_diff": "0.63",
-            },  # noqa: E501
-        ]
+        # The recorded assets_prices answer (home-routes.md §11), moved by `move_prices`.
+        self._prices = recorded_prices()
 
     def attach(self, sim) -> None:
         self._sim = sim
