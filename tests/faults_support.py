@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import json
 import time
 
 import httpx
@@ -69,3 +71,20 @@ def timed(get, path: str):
     started = time.monotonic()
     response = get(path)
     return response, time.monotonic() - started
+
+
+async def golive_reaches(site, browser, title: str, seconds: float = 15) -> None:
+    """Push go-lives until the browser's socket gets one titled `title`."""
+    give_up = time.monotonic() + seconds
+    while time.monotonic() < give_up:
+        await asyncio.to_thread(
+            httpx.post, site.control_url + "/_sim/ws/golive", json={"event_title": title}
+        )
+        try:
+            while True:
+                event = json.loads(await asyncio.wait_for(browser.recv(), 1.0))
+                if event.get("kind") == "golive" and event["channel"]["title"] == title:
+                    return
+        except TimeoutError:
+            continue
+    raise AssertionError(f"no go-live {title!r} reached the browser")

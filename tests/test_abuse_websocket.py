@@ -6,7 +6,6 @@ file descriptors come back down, the relay keeps feeding the browsers that are l
 from __future__ import annotations
 
 import asyncio
-import json
 import os
 import time
 from pathlib import Path
@@ -16,6 +15,7 @@ import pytest
 import websockets
 from websockets.asyncio.client import connect
 
+from tests.faults_support import golive_reaches
 from tests.live_site import start_site, stop
 
 CROWD = 1000
@@ -54,19 +54,7 @@ def page_answers(site, path="/live", seconds=2.0) -> None:
 
 async def gets_a_golive(site, title: str) -> None:
     async with connect(ws_url(site), origin=site.url) as browser:
-        give_up = time.monotonic() + 15
-        while time.monotonic() < give_up:
-            await asyncio.to_thread(
-                httpx.post, site.control_url + "/_sim/ws/golive", json={"event_title": title}
-            )
-            try:
-                while True:
-                    event = json.loads(await asyncio.wait_for(browser.recv(), 1.0))
-                    if event.get("kind") == "golive" and event["channel"]["title"] == title:
-                        return
-            except TimeoutError:
-                continue
-    raise AssertionError("no go-live reached the browser")
+        await golive_reaches(site, browser, title)
 
 
 # --- handshakes ----------------------------------------------------------------------------

@@ -12,7 +12,7 @@ import httpx
 import pytest
 import websockets
 
-from tests.faults_support import clear_ws_faults, ws_fault
+from tests.faults_support import clear_ws_faults, golive_reaches, ws_fault
 from tests.live_site import start_site, stop
 
 SECONDS = 15  # the relay's backoff is jittered and doubles from 0.5 s
@@ -64,23 +64,6 @@ async def relay_subscribed(site) -> dict:
         return None
 
     return await eventually(both)
-
-
-async def golive_reaches(site, browser, title: str) -> None:
-    """Push go-lives until the browser's socket gets one titled `title`."""
-    give_up = time.monotonic() + SECONDS
-    while time.monotonic() < give_up:
-        await asyncio.to_thread(
-            httpx.post, site.control_url + "/_sim/ws/golive", json={"event_title": title}
-        )
-        try:
-            while True:
-                event = json.loads(await asyncio.wait_for(browser.recv(), 1.0))
-                if event.get("kind") == "golive" and event["channel"]["title"] == title:
-                    return
-        except TimeoutError:
-            continue
-    raise AssertionError(f"no go-live {title!r} reached the browser")
 
 
 async def drain(browser, seconds: float) -> list[dict]:
