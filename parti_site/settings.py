@@ -241,9 +241,10 @@ if REDIS_URL:
 else:
     CACHES = {
         "default": {
-            "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
+            # LocMemCache with a ceiling in bytes too (local_cache.py).
+            "BACKEND": "parti_site.local_cache.BoundedLocMemCache",
             "LOCATION": "parti-site",
-            "OPTIONS": {"MAX_ENTRIES": 5000},
+            "OPTIONS": {"MAX_ENTRIES": 5000, "MAX_BYTES": 64 * 1024 * 1024},
         }
     }
     CHANNEL_LAYERS = {"default": {"BACKEND": "parti_site.live.layers.InMemoryChannelLayer"}}

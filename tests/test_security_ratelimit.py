@@ -109,3 +109,23 @@ def test_limits_come_from_the_environment(monkeypatch):
         monkeypatch.setenv("RATE_LIMITS", wrong)
         with pytest.raises(ImproperlyConfigured):
             env_rate_limits("RATE_LIMITS", DEFAULT)
+
+
+def test_a_browser_over_the_limit_gets_a_page_saying_when_to_retry(client, clock):
+    for _ in range(3):
+        get(client)
+    refused = get(client, Accept="text/html,application/xhtml+xml,*/*;q=0.8")
+    assert refused.status_code == 429
+    assert refused["Content-Type"] == "text/html; charset=utf-8"
+    page = refused.content.decode()
+    assert "<title>Too many requests" in page
+    assert "Try again in 40 seconds" in page
+    assert "3 times in 60 seconds" in page
+
+
+def test_a_player_over_the_limit_gets_one_line_of_text(client, clock):
+    for _ in range(3):
+        get(client)
+    refused = get(client, Accept="*/*")
+    assert refused["Content-Type"] == "text/plain; charset=utf-8"
+    assert refused.content == b"Too many requests. Try again in 40 seconds.\n"

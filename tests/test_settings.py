@@ -53,7 +53,7 @@ def test_the_defaults_are_embedded_and_redis_switches_cache_and_layer():
     assert default.split() == [
         "https://api-backend.parti.com/parti_v2",
         "django.db.backends.sqlite3",
-        "django.core.cache.backends.locmem.LocMemCache",
+        "parti_site.local_cache.BoundedLocMemCache",
         "parti_site.live.layers.InMemoryChannelLayer",
     ]
     scaled = dict(plain, REDIS_URL="redis://127.0.0.1:6379/3", DATABASE_URL="postgres://u@h/db")

@@ -19,6 +19,7 @@ from asgiref.sync import sync_to_async
 from django.conf import settings
 from django.core.cache import cache
 from django.http import HttpResponse
+from django.template.loader import render_to_string
 
 from .clients import client_key
 from .hybrid import HybridMiddleware
@@ -79,17 +80,25 @@ def refusal(request, rule: Rule) -> HttpResponse | None:
             rule.seconds,
             rule.prefix,
         )
-    response = HttpResponse(
-        f"Too many requests. Try again in {retry_after} seconds.\n",
-        status=429,
-        content_type="text/plain; charset=utf-8",
-        reason="Too Many Requests",  # Daphne has no phrase of its own for 429
-    )
+    response = _too_many(request, rule, retry_after)
     # One info line per client going over (above) is enough; Django would warn on each 429.
     response._has_been_logged = True
     response["Retry-After"] = str(retry_after)
     response["Cache-Control"] = "no-store"
     return response
+
+
+def _too_many(request, rule: Rule, retry_after: int) -> HttpResponse:
+    """A page for a browser (a search done too often), a line for players and feed readers.
+    The page is rendered without a request, so it costs no database or upstream call."""
+    if "text/html" in request.headers.get("Accept", ""):
+        body = render_to_string("429.html", {"rule": rule, "retry_after": retry_after})
+        content_type = "text/html; charset=utf-8"
+    else:
+        body = f"Too many requests. Try again in {retry_after} seconds.\n"
+        content_type = "text/plain; charset=utf-8"
+    # Daphne has no phrase of its own for 429.
+    return HttpResponse(body, status=429, content_type=content_type, reason="Too Many Requests")
 
 
 class RateLimitMiddleware(HybridMiddleware):
