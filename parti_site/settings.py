@@ -132,6 +132,9 @@ PARTI_CONNECT_TIMEOUT = env_float("PARTI_CONNECT_TIMEOUT", 3.0)
 # Total time one upstream call may take, body included, so a server that drips bytes
 # cannot hold a worker.
 PARTI_DEADLINE = env_float("PARTI_DEADLINE", 8.0)
+# With a cached copy to show, a page waits this long for parti, then shows the copy while
+# the call goes on in the background (upstream/cache.py).
+PARTI_PATIENCE = env_float("PARTI_PATIENCE", 1.5)
 # Circuit breaker per endpoint (upstream/circuit.py): after this many failures in a row stop
 # asking parti for the cool-down (doubled per failed probe, up to the maximum), per process.
 PARTI_CIRCUIT_FAILURES = int(env_float("PARTI_CIRCUIT_FAILURES", 5))

@@ -110,3 +110,10 @@ def test_hidden_categories_leave_search_and_following(client, monkeypatch):
     client.cookies["prefs"] = "h:10"
     assert "Songs tonight" not in client.get("/search?q=songs").content.decode()
     assert "Songs tonight" not in client.get("/following").content.decode()
+
+
+def test_a_hidden_category_is_not_offered_by_search_either(client, monkeypatch):
+    fake_api(monkeypatch, live_now=fetched([]), categories=fetched([Category(10, "Music")]))
+    assert 'href="/live?category=10"' in client.get("/search?q=music").content.decode()
+    client.cookies["prefs"] = "h:10"
+    assert 'href="/live?category=10"' not in client.get("/search?q=music").content.decode()

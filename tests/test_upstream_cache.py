@@ -75,6 +75,50 @@ def test_when_parti_fails_the_last_good_copy_is_served_as_stale(monkeypatch):
     assert result.error.kind == Kind.UNREACHABLE
 
 
+class HangingUpstream:
+    """A fetch that answers only when the test lets it."""
+
+    def __init__(self):
+        self.release = threading.Event()
+        self.answered = threading.Event()
+
+    def __call__(self):
+        self.release.wait(10)
+        self.answered.set()
+        return ["late answer"]
+
+
+def test_a_slow_parti_shows_the_copy_and_its_late_answer_serves_the_next_visitor(
+    monkeypatch, settings
+):
+    settings.PARTI_PATIENCE = 0.1
+    upstream_cache.cached("live", "k", Upstream())
+    later = time.time() + 31
+    monkeypatch.setattr(upstream_cache.time, "time", lambda: later)
+    hanging = HangingUpstream()
+    shown = upstream_cache.cached("live", "k", hanging)
+    assert not hanging.answered.is_set()  # the visitor did not wait for parti
+    assert shown.stale and shown.data == ["answer", 1]
+    assert shown.error.kind == Kind.TIMEOUT
+    hanging.release.set()
+    assert hanging.answered.wait(5)
+    nobody = Upstream()
+    nobody.failing = True
+    for _ in range(100):  # the background call stores its answer, then unlocks
+        fetched = upstream_cache.cached("live", "k", nobody)
+        if fetched.data == ["late answer"]:
+            break
+        time.sleep(0.05)
+    assert fetched.data == ["late answer"] and not fetched.stale
+    assert nobody.calls == 0
+
+
+def test_with_no_copy_the_visitor_waits_for_a_slow_parti(settings):
+    settings.PARTI_PATIENCE = 0.05
+    fetched = upstream_cache.cached("live", "k", Upstream(delay=0.3))
+    assert fetched.data == ["answer", 1] and not fetched.stale
+
+
 def test_with_no_copy_the_error_is_raised_and_not_cached():
     upstream = Upstream()
     upstream.failing = True

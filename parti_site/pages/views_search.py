@@ -36,7 +36,7 @@ def search_page(request):
         featured=results.get("featured", []),
         schedule=hiding.visible(request, results.get("schedule", [])),
         recent=hiding.visible(request, results.get("recent", [])),
-        categories=results.get("categories", []),
+        categories=hiding.visible(request, results.get("categories", [])),
     )
     now = timezone.now()
     response = _render(

@@ -4,6 +4,9 @@
   when parti fails (shown with its age). Errors are never stored as data.
 - Single-flight: concurrent misses for one key make one upstream call. The lock is a
   `cache.add`, atomic in local memory (threads) and in Redis (processes).
+- With a copy to show, a visitor waits at most `PARTI_PATIENCE` seconds for parti: past
+  that the copy answers (as stale) while the call goes on in the background and stores its
+  answer for the next visitor. With no copy, the visitor waits for the call.
 - Keys carry a generation number (`version=`), so one bump invalidates everything, and a
   generation per endpoint, so one endpoint can be purged (the admin's purge actions).
 """
@@ -13,6 +16,8 @@ from __future__ import annotations
 import hashlib
 import time
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import TimeoutError as FuturesTimeout
 from dataclasses import dataclass
 from typing import Generic, TypeVar
 
@@ -29,6 +34,10 @@ T = TypeVar("T")
 SCHEMA = 1
 GENERATION_KEY = "upstream:generation"
 WAIT_STEP = 0.05
+
+# Refreshes of keys that have a copy to show. One per key at a time (the single-flight
+# lock), so the pool bounds how many hung calls a parti outage can hold.
+_refreshes = ThreadPoolExecutor(max_workers=16, thread_name_prefix="refresh")
 
 
 @dataclass(frozen=True)
@@ -111,10 +120,22 @@ def cached(endpoint: str, key: str, fetch: Callable[[], T]) -> Fetched[T]:
     lock_seconds = int(settings.PARTI_DEADLINE + settings.PARTI_CONNECT_TIMEOUT) + 2
     if cache.add(lock_key, 1, timeout=lock_seconds, version=version):
         health.record_cache(endpoint, hit=False)
+
+        def refresh() -> Fetched:
+            try:
+                return _refresh(endpoint, policy, fetch, data_key, error_key, version, entry)
+            finally:
+                cache.delete(lock_key, version=version)
+
+        if entry is None:
+            return refresh()
+        running = _refreshes.submit(refresh)
         try:
-            return _refresh(endpoint, policy, fetch, data_key, error_key, version, entry)
-        finally:
-            cache.delete(lock_key, version=version)
+            return running.result(timeout=settings.PARTI_PATIENCE)
+        except FuturesTimeout:
+            slow = UpstreamError(Kind.TIMEOUT, "parti is slow to answer; asking in the background")
+            health.record_cache(endpoint, hit=True, stale=True)
+            return Fetched(entry[0], entry[1], stale=True, error=slow)
 
     # Someone else is fetching this key right now.
     if entry is not None:
