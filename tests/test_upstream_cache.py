@@ -148,6 +148,41 @@ def test_waiters_on_a_failing_fetch_get_the_error_without_calling_again():
     assert len(errors) == 5
 
 
+class Unknown:
+    """parti's answer for an id it does not know."""
+
+    def __init__(self):
+        self.calls = 0
+
+    def __call__(self):
+        self.calls += 1
+        raise UpstreamError(Kind.HTTP_STATUS, "404 Not Found", status=404)
+
+
+def test_an_unknown_id_costs_one_call_a_minute_not_one_per_request(monkeypatch):
+    unknown = Unknown()
+    for _ in range(5):
+        with pytest.raises(UpstreamError) as raised:
+            upstream_cache.cached("profile", "999", unknown)
+        assert raised.value.is_not_found
+    assert unknown.calls == 1
+    later = time.time() + upstream_cache.MISSING_SECONDS + 1
+    monkeypatch.setattr(upstream_cache.time, "time", lambda: later)
+    upstream_cache.forget("profile", "999")  # the cache's own clock is not patched
+    with pytest.raises(UpstreamError):
+        upstream_cache.cached("profile", "999", unknown)
+    assert unknown.calls == 2
+
+
+def test_a_failure_is_not_remembered_as_missing():
+    upstream = Upstream()
+    upstream.failing = True
+    with pytest.raises(UpstreamError):
+        upstream_cache.cached("profile", "5", upstream)
+    upstream.failing = False
+    assert upstream_cache.cached("profile", "5", upstream).data == ["answer", 2]
+
+
 def test_bumping_the_generation_invalidates_everything():
     upstream = Upstream()
     upstream_cache.cached("live", "k", upstream)

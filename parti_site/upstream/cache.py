@@ -1,7 +1,9 @@
 """Caching of upstream answers on Django's cache framework.
 
 - Fresh for the endpoint's TTL; kept TTL + stale window so a last good copy can stand in
-  when parti fails (shown with its age). Errors are never stored as data.
+  when parti fails (shown with its age). Errors are never stored as data; "no such thing"
+  (404/410) is an answer, kept for up to `MISSING_SECONDS` so that unknown ids cannot make
+  every request call parti.
 - Single-flight: concurrent misses for one key make one upstream call. The lock is a
   `cache.add`, atomic in local memory (threads) and in Redis (processes).
 - With a copy to show, a visitor waits at most `PARTI_PATIENCE` seconds for parti: past
@@ -34,6 +36,7 @@ T = TypeVar("T")
 SCHEMA = 1
 GENERATION_KEY = "upstream:generation"
 WAIT_STEP = 0.05
+MISSING_SECONDS = 60
 
 # Refreshes of keys that have a copy to show. One per key at a time (the single-flight
 # lock), so the pool bounds how many hung calls a parti outage can hold.
@@ -90,7 +93,8 @@ def _key(endpoint: str, key: str, endpoint_generation: int) -> str:
 def forget(endpoint: str, key: str) -> None:
     """Drop the cached answer for (endpoint, key), so the next `cached` call asks parti."""
     version, endpoint_generation = _generations(endpoint)
-    cache.delete(_key(endpoint, key, endpoint_generation), version=version)
+    data_key = _key(endpoint, key, endpoint_generation)
+    cache.delete_many([data_key, data_key + ":missing"], version=version)
 
 
 def peek(endpoint: str, key: str) -> Fetched | None:
@@ -112,10 +116,15 @@ def cached(endpoint: str, key: str, fetch: Callable[[], T]) -> Fetched[T]:
     lock_key = data_key + ":lock"
     error_key = data_key + ":error"
 
-    entry = cache.get(data_key, version=version)
+    missing_key = data_key + ":missing"
+    found = cache.get_many([data_key, missing_key], version=version)
+    entry = found.get(data_key)
     if entry is not None and time.time() - entry[1] < policy.ttl:
         health.record_cache(endpoint, hit=True)
         return Fetched(entry[0], entry[1])
+    if entry is None and missing_key in found:
+        health.record_cache(endpoint, hit=True)
+        raise found[missing_key]
 
     lock_seconds = int(settings.PARTI_DEADLINE + settings.PARTI_CONNECT_TIMEOUT) + 2
     if cache.add(lock_key, 1, timeout=lock_seconds, version=version):
@@ -123,7 +132,7 @@ def cached(endpoint: str, key: str, fetch: Callable[[], T]) -> Fetched[T]:
 
         def refresh() -> Fetched:
             try:
-                return _refresh(endpoint, policy, fetch, data_key, error_key, version, entry)
+                return _refresh(endpoint, policy, fetch, data_key, version, entry)
             finally:
                 cache.delete(lock_key, version=version)
 
@@ -145,12 +154,16 @@ def cached(endpoint: str, key: str, fetch: Callable[[], T]) -> Fetched[T]:
     return _wait_for(endpoint, data_key, lock_key, error_key, version, lock_seconds)
 
 
-def _refresh(endpoint, policy, fetch, data_key, error_key, version, entry) -> Fetched:
+def _refresh(endpoint, policy, fetch, data_key, version, entry) -> Fetched:
+    error_key = data_key + ":error"
     try:
         data = fetch()
     except UpstreamError as error:
         # Tell requests waiting on this fetch what happened, briefly; never kept as data.
         cache.set(error_key, error, timeout=2, version=version)
+        missing_for = min(policy.ttl, MISSING_SECONDS)
+        if error.is_not_found and entry is None and missing_for > 0:
+            cache.set(data_key + ":missing", error, timeout=missing_for, version=version)
         if entry is not None:
             health.record_cache(endpoint, hit=True, stale=True)
             return Fetched(entry[0], entry[1], stale=True, error=error)
