@@ -154,6 +154,27 @@ def test_the_live_socket_forwards_grid_and_price_events(quiet):
     run(body())
 
 
+def test_a_socket_open_past_the_group_expiry_still_gets_pushes(quiet, monkeypatch):
+    quiet.CHANNEL_LAYERS = {
+        "default": {
+            "BACKEND": "channels.layers.InMemoryChannelLayer",
+            "CONFIG": {"group_expiry": 1},  # Channels' default is a day
+        }
+    }
+    monkeypatch.setattr(consumers, "REJOIN_SECONDS", 0.3)
+
+    async def body():
+        communicator, connected, _ = await connect("/ws/live")
+        assert connected
+        await asyncio.sleep(2.5)  # past the expiry of the first join (whole seconds)
+        layer = get_channel_layer()
+        await layer.group_send(wire.PRICES, wire.message({"kind": "prices", "prices": []}))
+        assert (await communicator.receive_json_from())["kind"] == "prices"
+        await communicator.disconnect()
+
+    run(body())
+
+
 def test_the_watch_socket_sends_history_then_chat_and_counts_its_viewer(quiet, upstream):
     async def body():
         communicator, connected, _ = await connect("/ws/watch/353044")

@@ -26,6 +26,9 @@ CLOSE_TOO_SLOW = 4008
 CHAT_KINDS = frozenset({"chat", "chat_history"})
 # An open watch socket sees the operator's public-chat switch change within this long.
 SWITCH_RECHECK_SECONDS = 2.0
+# Channels forgets a group member after the layer's group_expiry (a day by default), so a
+# tab left open longer would stop getting pushes. Joining again renews the membership.
+REJOIN_SECONDS = 3600.0
 
 
 class LiveConsumer(AsyncJsonWebsocketConsumer):
@@ -39,12 +42,14 @@ class LiveConsumer(AsyncJsonWebsocketConsumer):
         self.dropped = False
         self.joined: list[str] = []
         self.sender: asyncio.Task | None = None
+        self.renewer: asyncio.Task | None = None
         self.relay = relay.ensure_started()
         for group in self.live_groups():
             await self.channel_layer.group_add(group, self.channel_name)
             self.joined.append(group)
         await self.accept()
         self.sender = asyncio.create_task(self.send_loop())
+        self.renewer = asyncio.create_task(self.renew_membership())
 
     async def disconnect(self, code):
         for group in getattr(self, "joined", []):
@@ -53,10 +58,20 @@ class LiveConsumer(AsyncJsonWebsocketConsumer):
         await self.stop_sending()
 
     async def stop_sending(self) -> None:
-        sender = getattr(self, "sender", None)
-        if sender is not None:
-            sender.cancel()
-            await asyncio.gather(sender, return_exceptions=True)
+        tasks = [getattr(self, name, None) for name in ("sender", "renewer")]
+        tasks = [task for task in tasks if task is not None]
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+
+    async def renew_membership(self) -> None:
+        while True:
+            await asyncio.sleep(REJOIN_SECONDS)
+            try:
+                for group in list(self.joined):
+                    await self.channel_layer.group_add(group, self.channel_name)
+            except Exception as error:  # noqa: BLE001 - Redis away: try again next time
+                log.warning("live: could not renew a socket's groups (%s)", error)
 
     async def __call__(self, scope, receive, send):
         """Daphne cancels every connection's application when it stops, without a
