@@ -3,6 +3,7 @@ PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
+DEV_STAMP := $(VENV)/.installed-dev
 PORT ?= 8000
 HOST ?= 127.0.0.1
 SIM_PORT ?= 8100
@@ -26,6 +27,11 @@ $(STAMP): requirements.txt
 	$(PY) -m pip install --quiet --upgrade pip
 	$(PY) -m pip install --quiet -r requirements.txt
 	touch $(STAMP)
+
+# The test, benchmark and lint tools on top (requirements-dev.txt).
+$(DEV_STAMP): $(STAMP) requirements-dev.txt
+	$(PY) -m pip install --quiet -r requirements-dev.txt
+	touch $(DEV_STAMP)
 
 # A random key, made once and kept out of git, so the demo runs with DEBUG off.
 .secret_key:
@@ -53,11 +59,11 @@ run: prepare
 	done; \
 	trap 'kill $$pids 2>/dev/null' EXIT INT TERM; wait
 
-lint: $(STAMP)
+lint: $(DEV_STAMP)
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 
-format: $(STAMP)
+format: $(DEV_STAMP)
 	$(VENV)/bin/ruff format .
 	$(VENV)/bin/ruff check --fix .
 
@@ -69,7 +75,7 @@ test: lint
 	SECRET_KEY=tests-only-not-a-secret $(PY) -m pytest -m browser $(PYTEST_ARGS)
 
 # Every benchmark, one table of ratios, about 5 minutes (README "Benchmarks", bench/).
-bench: $(STAMP)
+bench: $(DEV_STAMP)
 	SECRET_KEY=tests-only-not-a-secret $(PY) manage.py collectstatic --noinput -v0
 	$(PY) bench/run.py
 
