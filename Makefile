@@ -45,7 +45,7 @@ prepare: $(STAMP) .secret_key
 demo: prepare
 	@echo "parti-site demo on http://$(HOST):$(PORT) (simulated parti on port $(SIM_PORT))"
 	@export SECRET_KEY=$$(cat .secret_key) $(DEMO_ENV); \
-	$(PY) manage.py simulate_parti --host $(SIM_HOST) --port $(SIM_PORT) & sim=$$!; \
+	$(PY) manage.py simulate_parti --host $(SIM_HOST) --port $(SIM_PORT) --schedule-from-now & sim=$$!; \
 	trap 'kill $$sim 2>/dev/null' EXIT INT TERM; \
 	$(DAPHNE) -b $(HOST) -p $(PORT) parti_site.asgi:application
 

@@ -444,3 +444,26 @@ def test_a_go_live_for_a_named_creator_carries_that_creators_data(sim):
     frame = sim.hub.golive_frame({"user_id": 422974})
     assert frame["user_id"] == 422974
     assert frame["user_name"] == "JahBlessGames"
+
+
+def test_the_demo_schedule_starts_now_and_keeps_the_recorded_gaps(simulated_parti):
+    from parti_site.simulator.world import World
+
+    urls, secret = simulated_parti.urls, b"k" * 32
+    sim_world = World(urls, secret, schedule_from_now=True, started_at=2_000_000_000)
+    recorded_events = World(urls, secret).calendar
+    moved = sim_world.calendar
+    assert min(e["event_start_ts"] for e in moved) == 2_000_000_000
+    shift = moved[0]["event_start_ts"] - recorded_events[0]["event_start_ts"]
+    for before, after in zip(recorded_events, moved, strict=True):
+        assert after["event_start_ts"] - before["event_start_ts"] == shift
+        assert after["event_end_ts"] - before["event_end_ts"] == shift
+        assert {k: v for k, v in after.items() if not k.endswith("_ts")} == {
+            k: v for k, v in before.items() if not k.endswith("_ts")
+        }
+    assert sum(e["event_start_ts"] > 2_000_000_000 for e in moved) == len(moved) - 1
+    # The site's own query is a recorded one, answered from the recordings: moved too.
+    asked = recorded.query_key(
+        PROFILE + "/livestream_calendar/events", [("offset", "0"), ("limit", "100")]
+    )
+    assert sim_world.recorded[asked] == moved

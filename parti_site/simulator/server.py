@@ -36,10 +36,17 @@ HOSTS = (
 
 
 class SimulatedParti:
-    def __init__(self, base_port: int, host: str = "127.0.0.1", token_lifetime: float = 300.0):
+    def __init__(
+        self,
+        base_port: int,
+        host: str = "127.0.0.1",
+        token_lifetime: float = 300.0,
+        schedule_from_now: bool = False,
+    ):
         self.base_port = base_port
         self.host = host
         self.token_lifetime = token_lifetime
+        self.schedule_from_now = schedule_from_now
         # One key for the server's lifetime, so a reset does not break players mid-stream.
         self.secret = secrets.token_bytes(32)
         self.request_counts: dict[str, Counter] = {}
@@ -64,7 +71,12 @@ class SimulatedParti:
         return f"http://{self.host}:{self.base_port + offset}"
 
     def _new_world(self) -> World:
-        return World(self.urls, self.secret, token_lifetime=self.token_lifetime)
+        return World(
+            self.urls,
+            self.secret,
+            token_lifetime=self.token_lifetime,
+            schedule_from_now=self.schedule_from_now,
+        )
 
     # What the site's settings need.
     @property

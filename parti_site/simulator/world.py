@@ -147,6 +147,9 @@ class World:
     token_lifetime: float = 300.0  # UNKNOWN for parti; "a few minutes" so expiry is testable
     clock_offset: float = 0.0  # moved by the control plane to test time-dependent behaviour
     started_at: int = field(default_factory=lambda: int(time.time()))
+    # Off: the calendar exactly as recorded (all past by now). On (`make demo`): moved so
+    # the recording's moment is now, see schedule_from_now().
+    schedule_from_now: bool = False
 
     def __post_init__(self) -> None:
         self.recorded = recorded.by_key()
@@ -154,6 +157,11 @@ class World:
         self.categories: list[dict] = entries["/livestream_calendar/events/categories"]["response"]
         self.live_rows: list[dict] = entries["/get_livestream_channel_info/live"]["response"]
         self.calendar: list[dict] = entries["/livestream_calendar/events"]["response"]
+        if self.schedule_from_now:
+            self.calendar = schedule_from_now(self.calendar, self.started_at)
+            for key in self.recorded:  # the recorded query answers moved alike
+                if key[0] == PROFILE + "/livestream_calendar/events":
+                    self.recorded[key] = schedule_from_now(self.recorded[key], self.started_at)
         self.featured: list[dict] = entries["/featured_channels"]["response"]
         self.prices: list[dict] = entries["/assets_prices/info"]["response"]
         self.recorded_profiles = {
@@ -468,3 +476,22 @@ class World:
             }
             for i, (uid, name, text) in enumerate(lines)
         ]
+
+
+def schedule_from_now(events: list[dict], now: int) -> list[dict]:
+    """The recorded calendar moved in time, keeping every gap and duration: its first event
+    starts `now`. The recording was taken around that first start (INFERRED: the others lie
+    from a day to 18 months after it), so the demo's schedule looks as parti's did then,
+    one stream under way and the rest upcoming, instead of entirely past."""
+    starts = [e["event_start_ts"] for e in events if isinstance(e.get("event_start_ts"), int)]
+    if not starts:
+        return events
+    shift = now - min(starts)
+    moved = []
+    for event in events:
+        event = dict(event)
+        for key in ("event_start_ts", "event_end_ts"):
+            if isinstance(event.get(key), int):
+                event[key] += shift
+        moved.append(event)
+    return moved

@@ -1,5 +1,5 @@
-"""`python manage.py simulate_parti --port N [--host 127.0.0.1]`: serve the simulated parti on
-ports N..N+7 until Ctrl-C or SIGTERM."""
+"""`python manage.py simulate_parti --port N [--host 127.0.0.1] [--schedule-from-now]`: serve
+the simulated parti on ports N..N+7 until Ctrl-C or SIGTERM."""
 
 import asyncio
 import signal
@@ -15,9 +15,15 @@ class Command(BaseCommand):
     def add_arguments(self, parser):
         parser.add_argument("--port", type=int, default=8100, help="base port N (default 8100)")
         parser.add_argument("--host", default="127.0.0.1")
+        parser.add_argument(
+            "--schedule-from-now",
+            action="store_true",
+            help="move the recorded schedule so it starts now (else it is all in the past)",
+        )
 
-    def handle(self, *args, port, host, **options):
-        asyncio.run(self.serve(SimulatedParti(port, host)))
+    def handle(self, *args, port, host, schedule_from_now, **options):
+        sim = SimulatedParti(port, host, schedule_from_now=schedule_from_now)
+        asyncio.run(self.serve(sim))
 
     async def serve(self, sim: SimulatedParti) -> None:
         stop = asyncio.Event()
