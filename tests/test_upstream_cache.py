@@ -174,15 +174,6 @@ def test_an_unknown_id_costs_one_call_a_minute_not_one_per_request(monkeypatch):
     assert unknown.calls == 2
 
 
-def test_a_failure_is_not_remembered_as_missing():
-    upstream = Upstream()
-    upstream.failing = True
-    with pytest.raises(UpstreamError):
-        upstream_cache.cached("profile", "5", upstream)
-    upstream.failing = False
-    assert upstream_cache.cached("profile", "5", upstream).data == ["answer", 2]
-
-
 def test_bumping_the_generation_invalidates_everything():
     upstream = Upstream()
     upstream_cache.cached("live", "k", upstream)
