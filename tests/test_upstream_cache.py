@@ -113,6 +113,22 @@ def test_a_slow_parti_shows_the_copy_and_its_late_answer_serves_the_next_visitor
     assert nobody.calls == 0
 
 
+def test_with_many_refreshes_already_waiting_on_parti_the_copy_answers_at_once(
+    monkeypatch, settings
+):
+    upstream = Upstream()
+    upstream_cache.cached("live", "k", upstream)
+    later = time.time() + 31
+    monkeypatch.setattr(upstream_cache.time, "time", lambda: later)
+    monkeypatch.setattr(upstream_cache, "_background_slots", threading.BoundedSemaphore(1))
+    upstream_cache._background_slots.acquire()  # every slot taken by a hung call
+    shown = upstream_cache.cached("live", "k", upstream)
+    assert shown.stale and shown.data == ["answer", 1]
+    assert upstream.calls == 1  # parti was not asked once more
+    upstream_cache._background_slots.release()  # the hung call ends
+    assert upstream_cache.cached("live", "k", upstream).data == ["answer", 2]
+
+
 def test_with_no_copy_the_visitor_waits_for_a_slow_parti(settings):
     settings.PARTI_PATIENCE = 0.05
     fetched = upstream_cache.cached("live", "k", Upstream(delay=0.3))

@@ -16,6 +16,7 @@
 from __future__ import annotations
 
 import hashlib
+import threading
 import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
@@ -38,9 +39,12 @@ GENERATION_KEY = "upstream:generation"
 WAIT_STEP = 0.05
 MISSING_SECONDS = 60
 
-# Refreshes of keys that have a copy to show. One per key at a time (the single-flight
-# lock), so the pool bounds how many hung calls a parti outage can hold.
+# Refreshes of keys that have a copy to show, beside the visitor's request: one per key at
+# a time (the single-flight lock), 16 running and BACKGROUND_LIMIT queued or running at
+# most. Past that parti is plainly slow, and the copy answers without asking it again.
+BACKGROUND_LIMIT = 64
 _refreshes = ThreadPoolExecutor(max_workers=16, thread_name_prefix="refresh")
+_background_slots = threading.BoundedSemaphore(BACKGROUND_LIMIT)
 
 
 @dataclass(frozen=True)
@@ -114,8 +118,6 @@ def cached(endpoint: str, key: str, fetch: Callable[[], T]) -> Fetched[T]:
     version, endpoint_generation = _generations(endpoint)
     data_key = _key(endpoint, key, endpoint_generation)
     lock_key = data_key + ":lock"
-    error_key = data_key + ":error"
-
     missing_key = data_key + ":missing"
     found = cache.get_many([data_key, missing_key], version=version)
     entry = found.get(data_key)
@@ -138,20 +140,38 @@ def cached(endpoint: str, key: str, fetch: Callable[[], T]) -> Fetched[T]:
 
         if entry is None:
             return refresh()
-        running = _refreshes.submit(refresh)
-        try:
-            return running.result(timeout=settings.PARTI_PATIENCE)
-        except FuturesTimeout:
-            slow = UpstreamError(Kind.TIMEOUT, "parti is slow to answer; asking in the background")
-            health.record_cache(endpoint, hit=True, stale=True)
-            return Fetched(entry[0], entry[1], stale=True, error=slow)
+        return _with_patience(endpoint, refresh, entry, lock_key, version)
 
     # Someone else is fetching this key right now.
     if entry is not None:
         # An expired copy answers at once while the other request refreshes it.
         health.record_cache(endpoint, hit=True)
         return Fetched(entry[0], entry[1])
-    return _wait_for(endpoint, data_key, lock_key, error_key, version, lock_seconds)
+    return _wait_for(endpoint, data_key, lock_key, version, lock_seconds)
+
+
+def _with_patience(endpoint, refresh, entry, lock_key, version) -> Fetched:
+    """`refresh` in the background, waited for PARTI_PATIENCE seconds; past that, or when
+    too many refreshes wait already, the expired copy answers (as stale)."""
+    slow = UpstreamError(Kind.TIMEOUT, "parti is slow to answer")
+    copy = Fetched(entry[0], entry[1], stale=True, error=slow)
+    if not _background_slots.acquire(blocking=False):
+        cache.delete(lock_key, version=version)
+        health.record_cache(endpoint, hit=True, stale=True)
+        return copy
+
+    def run() -> Fetched:
+        try:
+            return refresh()
+        finally:
+            _background_slots.release()
+
+    running = _refreshes.submit(run)
+    try:
+        return running.result(timeout=settings.PARTI_PATIENCE)
+    except FuturesTimeout:
+        health.record_cache(endpoint, hit=True, stale=True)
+        return copy
 
 
 def _refresh(endpoint, policy, fetch, data_key, version, entry) -> Fetched:
@@ -174,7 +194,8 @@ def _refresh(endpoint, policy, fetch, data_key, version, entry) -> Fetched:
     return Fetched(data, now)
 
 
-def _wait_for(endpoint, data_key, lock_key, error_key, version, lock_seconds) -> Fetched:
+def _wait_for(endpoint, data_key, lock_key, version, lock_seconds) -> Fetched:
+    error_key = data_key + ":error"
     give_up = time.monotonic() + lock_seconds
     while time.monotonic() < give_up:
         time.sleep(WAIT_STEP)
