@@ -5,7 +5,10 @@ page into a server error. Here an error makes the operation answer as a miss (`g
 the default, `add` says "added" so single-flight callers go ahead and fetch, `set` and
 `delete` do nothing, `incr` raises ValueError as for a missing key) and Redis is left alone
 for `DOWN_SECONDS`, so pages do not each wait on a dead connection. Then it is tried again;
-redis-py reconnects by itself once Redis is back.
+redis-py reconnects by itself once Redis is back (its sync pool checks a pooled connection
+before handing it out, so connections that a Redis restart closed cost no failure).
+
+`redis_reachable()` tells /healthz whether Redis answers.
 """
 
 from __future__ import annotations
@@ -14,6 +17,7 @@ import logging
 import threading
 import time
 
+from django.core.cache import caches
 from django.core.cache.backends.base import DEFAULT_TIMEOUT
 from django.core.cache.backends.redis import RedisCache
 from redis.exceptions import RedisError
@@ -101,6 +105,16 @@ class TolerantRedisCache(RedisCache):
 
     def clear(self):
         return self._tolerant(lambda: False, super().clear)
+
+    def reachable(self) -> bool:
+        """A PING, unless Redis failed within the last DOWN_SECONDS (then: no, at once)."""
+        return self._tolerant(lambda: False, lambda: bool(self._cache.get_client().ping()))
+
+
+def redis_reachable() -> bool | None:
+    """Whether the cache's Redis answers; None when the cache is not on Redis."""
+    backend = caches["default"]
+    return backend.reachable() if isinstance(backend, TolerantRedisCache) else None
 
 
 def _missing(key):

@@ -109,8 +109,10 @@ for _proxy in TRUSTED_PROXIES:
         ) from None
 # Per-client limits on the expensive paths (web/ratelimit.py). A player fetches a segment
 # and a playlist every couple of seconds, so the media limits leave room for a household.
+# The admin's login form is limited too, so a password cannot be guessed at wire speed.
 RATE_LIMITS = env_rate_limits(
-    "RATE_LIMITS", "/hls/=600/60,/img/=600/60,/search=30/60,/feeds/=60/60,/calendar=60/60"
+    "RATE_LIMITS",
+    "/hls/=600/60,/img/=600/60,/search=30/60,/feeds/=60/60,/calendar=60/60,/admin/login/=10/60",
 )
 # Visitors' addresses appear in the request log only when the operator opts in.
 LOG_CLIENT_IPS = env_bool("LOG_CLIENT_IPS")
@@ -230,13 +232,30 @@ if REDIS_URL:
             "OPTIONS": {"socket_connect_timeout": 1, "socket_timeout": 2},
         }
     }
+    from redis.asyncio.retry import Retry
+    from redis.backoff import NoBackoff
+    from redis.exceptions import ConnectionError as RedisConnectionError
+
     CHANNEL_LAYERS = {
         "default": {
             "BACKEND": "channels_redis.core.RedisChannelLayer",
-            # redis-py 8 defaults socket_timeout to 5 s, the same as channels_redis's 5 s
-            # BZPOPMIN, so an idle consumer's receive would fail with TimeoutError.
             "CONFIG": {
-                "hosts": [{"address": REDIS_URL, "socket_timeout": 15}],
+                "hosts": [
+                    {
+                        "address": REDIS_URL,
+                        # redis-py 8 defaults socket_timeout to 5 s, the same as
+                        # channels_redis's 5 s BZPOPMIN, so an idle consumer's receive would
+                        # fail with TimeoutError.
+                        "socket_timeout": 15,
+                        "socket_connect_timeout": 1,
+                        # After a Redis restart every pooled connection is dead, and the
+                        # async pool hands them out unchecked: without a retry each one
+                        # failed one command ("Connection closed by server"). One retry on a
+                        # fresh connection; only for connection errors, so a hanging Redis
+                        # is not waited on twice.
+                        "retry": Retry(NoBackoff(), 1, supported_errors=(RedisConnectionError,)),
+                    }
+                ],
                 "prefix": "parti-site",
             },
         }
@@ -302,11 +321,22 @@ CONTENT_SECURITY_POLICY = {
     }
 }
 
+# systemd sets JOURNAL_STREAM when stdout/stderr go to the journal, which stamps every line
+# itself: then the lines carry no time of their own.
+_log_format = "%(levelname)s %(name)s %(message)s"
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
+    "formatters": {
+        "plain": {"format": _log_format if env("JOURNAL_STREAM") else "%(asctime)s " + _log_format}
+    },
+    # The request log (web/request_log.py) has a line for every answer; Django's own
+    # "Not Found: /x" warnings would double each 4xx. Its 5xx errors, with traceback, stay.
+    "filters": {"server_errors_only": {"()": "parti_site.web.request_log.ServerErrorsOnly"}},
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "root": {"handlers": ["console"], "level": env("LOG_LEVEL", "INFO")},
-    "loggers": {"django.channels.server": {"level": "WARNING"}},
+    "loggers": {
+        "django.channels.server": {"level": "WARNING"},
+        "django.request": {"filters": ["server_errors_only"]},
+    },
 }

@@ -13,10 +13,12 @@ import time
 
 import httpx
 import pytest
+import redis
 import websockets
 
 from tests.faults_support import wait_until
 from tests.live_site import free_port_block, start_site, stop, wait_for_port
+from tests.services import redis_url
 
 REDIS_SERVER = shutil.which("redis-server")
 FEATURED = "/parti_v2/profile/featured_channels"
@@ -146,3 +148,98 @@ def test_the_cache_answers_misses_at_once_while_redis_is_down():
     with pytest.raises(ValueError):
         cache.incr("k")
     assert time.monotonic() - started < 0.5
+
+
+# --- Redis's connections dropped under a running site ----------------------------------------
+
+STALE_DB = 6
+
+
+@pytest.fixture
+def shared_redis_site(tmp_path):
+    """A Daphne on the machine's Redis (its own database), any number of sockets per client."""
+    url = redis_url(db=STALE_DB)
+    admin = redis.Redis.from_url(url)
+    admin.flushdb()
+    site, processes = start_site(tmp_path, REDIS_URL=url, LIVE_MAX_SOCKETS_PER_CLIENT="0")
+    httpx.post(site.control_url + "/_sim/ws/config", json={"interval": 0, "golive_every": 0})
+    yield site, admin
+    stop(processes)
+    admin.flushdb()
+    admin.close()
+
+
+def drop_site_connections(admin: redis.Redis) -> int:
+    """What a Redis restart does to the site's pooled connections: closes every one (only
+    this database's, so other users of the machine's Redis keep theirs)."""
+    me = admin.client_id()
+    victims = [
+        client["id"]
+        for client in admin.client_list()
+        if client.get("db") == str(STALE_DB) and int(client["id"]) != me
+    ]
+    for victim in victims:
+        admin.client_kill_filter(_id=victim)
+    return len(victims)
+
+
+async def open_sockets(site, count: int) -> list:
+    url = site.url.replace("http", "ws", 1) + "/ws/live"
+    return await asyncio.gather(
+        *(websockets.connect(url, origin=site.url, open_timeout=10) for _ in range(count))
+    )
+
+
+async def every_socket_gets_a_golive(site, sockets, title: str) -> None:
+    async def golive(browser):
+        while True:
+            event = json.loads(await browser.recv())
+            if event.get("kind") == "golive" and event["channel"]["title"] == title:
+                return
+
+    waiting = asyncio.gather(*(golive(browser) for browser in sockets))
+    give_up = time.monotonic() + 15
+    while not waiting.done() and time.monotonic() < give_up:
+        await asyncio.to_thread(
+            httpx.post, site.control_url + "/_sim/ws/golive", json={"event_title": title}
+        )
+        await asyncio.wait([waiting], timeout=1.0)
+    await waiting  # raises ConnectionClosed for a socket the site closed
+
+
+def test_sockets_open_and_stay_open_after_redis_drops_its_connections(shared_redis_site):
+    """Before: each stale pooled connection failed one command, so of 30 sockets opened
+    after a Redis restart some got HTTP 500 and open ones were closed with 1011."""
+    site, admin = shared_redis_site
+
+    async def body():
+        before = await open_sockets(site, 30)  # the pool now holds several connections
+        await every_socket_gets_a_golive(site, before, "before")
+        for browser in before[10:]:
+            await browser.close()
+        assert drop_site_connections(admin) >= 2
+        after = await open_sockets(site, 30)  # any refusal or 500 raises InvalidStatus here
+        await every_socket_gets_a_golive(site, before[:10] + after, "after")
+        for browser in before[:10] + after:
+            await browser.close()
+
+    asyncio.run(body())
+    log = (site.log_dir / "daphne.log").read_text()
+    assert "Traceback" not in log and "channel layer unavailable" not in log
+
+
+def test_the_cache_keeps_its_hits_after_redis_drops_its_connections():
+    """redis-py's sync pool checks a pooled connection before lending it: no miss, no
+    "Redis unavailable", after a restart closed them all."""
+    from parti_site.cache_backend import TolerantRedisCache, _outage
+
+    admin = redis.Redis.from_url(redis_url(db=STALE_DB))
+    cache = TolerantRedisCache(redis_url(db=STALE_DB), {"OPTIONS": {"socket_timeout": 2}})
+    try:
+        cache.set("kept", "value")
+        assert drop_site_connections(admin) >= 1
+        assert [cache.get("kept") for _ in range(5)] == ["value"] * 5
+        assert cache._where not in _outage.down_until
+    finally:
+        cache.delete("kept")
+        admin.close()

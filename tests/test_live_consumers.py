@@ -3,12 +3,16 @@
 JSON, chat history first on watch pages, watch interest, slow clients dropped."""
 
 import asyncio
+import logging
 
 import pytest
 from channels.layers import get_channel_layer
 from channels.routing import ProtocolTypeRouter
 from channels.testing import WebsocketCommunicator
 
+# Imported here, not in a test: its django.setup() configures logging again, which would
+# drop the handler of a test using caplog.
+from parti_site import asgi
 from parti_site.live import consumers, relay, routing, wire
 from tests.live_fakes import (
     FakeParti,
@@ -26,8 +30,6 @@ ORIGIN = [(b"origin", b"http://127.0.0.1:8000"), HOST]
 
 def asgi_app():
     """The project's ASGI app (its websocket routes, once asgi.py mounts them)."""
-    from parti_site import asgi
-
     if "websocket" in getattr(asgi.application, "application_mapping", {}):
         return asgi.application
     return ProtocolTypeRouter(
@@ -435,3 +437,69 @@ def test_the_client_limit_reads_forwarded_for_only_from_our_proxies(quiet, upstr
             await each.disconnect()
 
     run(body())
+
+
+# --- Redis away --------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("path", ["/ws/live", f"/ws/watch/{REAL}"])
+def test_with_the_channel_layer_down_a_socket_is_refused_with_one_warning(
+    quiet, upstream, path, caplog
+):
+    """No server error and no traceback: the handshake is refused and live.js tries again,
+    backing off, as for any socket that does not open."""
+    from tests.live_site import free_port_block
+
+    dead = f"redis://127.0.0.1:{free_port_block(1)}/0"  # nothing listens there
+    quiet.CHANNEL_LAYERS = {
+        "default": {
+            "BACKEND": "channels_redis.core.RedisChannelLayer",
+            "CONFIG": {"hosts": [{"address": dead, "socket_connect_timeout": 1}]},
+        }
+    }
+    caplog.set_level(logging.INFO)
+
+    async def body():
+        communicator, connected = await connect_from("203.0.113.7", path)
+        assert not connected
+        await communicator.disconnect()
+        assert relay.current().state()["watched"] == []  # no upstream subscription either
+
+    run(body())
+    (warning,) = [r for r in caplog.records if r.levelno >= logging.WARNING]
+    assert warning.getMessage().startswith("live: channel layer unavailable (")
+    assert warning.exc_info is None
+    assert f"WS {path} refused 403 (channel layer unavailable)" in [
+        r.getMessage() for r in caplog.records if r.name == "parti_site.request"
+    ]
+
+
+def test_an_open_socket_is_closed_when_the_channel_layer_fails(quiet, monkeypatch, caplog):
+    """Redis restarted under an open socket: its groups are gone, so it is closed (4013) for
+    live.js to open a fresh one, rather than left open and deaf or ended by a traceback."""
+    from channels.layers import InMemoryChannelLayer
+    from redis.exceptions import ConnectionError as RedisConnectionError
+
+    restarted = asyncio.Event()
+
+    async def receive(self, channel):
+        await restarted.wait()
+        raise RedisConnectionError("Connection closed by server.")
+
+    monkeypatch.setattr(InMemoryChannelLayer, "receive", receive)
+    caplog.set_level(logging.WARNING)
+
+    async def body():
+        communicator, connected, _ = await connect("/ws/live")
+        assert connected
+        restarted.set()
+        closed = await communicator.receive_output(2)
+        assert closed == {"type": "websocket.close", "code": consumers.CLOSE_LAYER_DOWN}
+        await communicator.disconnect()
+
+    run(body())
+    (warning,) = caplog.records
+    assert warning.getMessage() == (
+        "live: channel layer unavailable (Connection closed by server.); closing a socket"
+    )
+    assert warning.exc_info is None

@@ -74,3 +74,42 @@ def test_it_is_never_cached(client):
     response = client.get("/healthz")
     assert "no-store" in response["Cache-Control"]
     assert "public" not in response["Cache-Control"]
+
+
+def redis_cache(settings, url):
+    """The cache on Redis at `url`, as with REDIS_URL (no outage remembered from before)."""
+    from parti_site import cache_backend
+
+    settings.REDIS_URL = url
+    settings.CACHES = {
+        "default": {
+            "BACKEND": "parti_site.cache_backend.TolerantRedisCache",
+            "LOCATION": url,
+            "OPTIONS": {"socket_connect_timeout": 1, "socket_timeout": 2},
+        }
+    }
+    cache_backend._outage.down_until.pop(url, None)
+
+
+def test_an_unreachable_redis_makes_it_degraded_yet_still_200(client, settings):
+    from tests.live_site import free_port_block
+
+    redis_cache(settings, f"redis://127.0.0.1:{free_port_block(1)}/0")  # nothing there
+    response = client.get("/healthz")
+    assert response.status_code == 200
+    body = response.json()
+    assert body["redis"] == {"reachable": False}
+    assert body["status"] == "degraded"
+
+
+def test_a_reachable_redis_is_reported_and_ok(client, settings):
+    from tests.services import redis_url
+
+    redis_cache(settings, redis_url(db=7))
+    body = client.get("/healthz").json()
+    assert body["redis"] == {"reachable": True}
+    assert body["status"] == "ok"
+
+
+def test_without_redis_there_is_no_redis_entry(client):
+    assert "redis" not in client.get("/healthz").json()

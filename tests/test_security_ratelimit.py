@@ -1,14 +1,21 @@
 """Per-client limits on the expensive paths: 429 with Retry-After over the limit, a fresh
 allowance in the next window, clients counted apart, no address in the cache."""
 
+import http.client
+import importlib
+
 import pytest
 from django.core.cache import cache
 from django.core.exceptions import ImproperlyConfigured
 
+import parti_site.settings
 from parti_site.settings import env_rate_limits
 from parti_site.web import ratelimit
+from tests.live_site import start_site, stop
 
-DEFAULT = "/hls/=600/60,/img/=600/60,/search=30/60,/feeds/=60/60,/calendar=60/60"
+DEFAULT = (
+    "/hls/=600/60,/img/=600/60,/search=30/60,/feeds/=60/60,/calendar=60/60,/admin/login/=10/60"
+)
 
 
 @pytest.fixture
@@ -98,6 +105,7 @@ def test_default_limits_leave_room_for_watching(monkeypatch):
     assert rules["/hls/"] == (600, 60)
     assert rules["/img/"] == (600, 60)
     assert rules["/search"][0] < 600 and rules["/feeds/"][0] < 600
+    assert rules["/admin/login/"] == (10, 60)  # a person mistyping, not a password guesser
 
 
 def test_limits_come_from_the_environment(monkeypatch):
@@ -129,3 +137,33 @@ def test_a_player_over_the_limit_gets_one_line_of_text(client, clock):
     refused = get(client, Accept="*/*")
     assert refused["Content-Type"] == "text/plain; charset=utf-8"
     assert refused.content == b"Too many requests. Try again in 40 seconds.\n"
+
+
+@pytest.mark.django_db
+def test_admin_logins_are_limited_by_default(client, clock, settings, monkeypatch):
+    monkeypatch.delenv("RATE_LIMITS", raising=False)
+    settings.RATE_LIMITS = importlib.reload(parti_site.settings).RATE_LIMITS  # the default
+    attempt = {"username": "admin", "password": "a-wrong-guess"}
+    for _ in range(10):
+        page = client.post("/admin/login/", attempt, REMOTE_ADDR="203.0.113.7")
+        assert page.status_code == 200 and b"correct username and password" in page.content
+    refused = client.post("/admin/login/", attempt, REMOTE_ADDR="203.0.113.7")
+    assert refused.status_code == 429
+    assert refused["Retry-After"] == "40"
+    assert client.post("/admin/login/", attempt, REMOTE_ADDR="198.51.100.9").status_code == 200
+
+
+def test_daphne_names_the_429_status(tmp_path):
+    """Twisted's phrase table lacked 429, and Daphne ignores the ASGI reason."""
+    site, processes = start_site(tmp_path, RATE_LIMITS="/robots.txt=1/60")
+    try:
+        statuses = []
+        for _ in range(2):
+            connection = http.client.HTTPConnection("127.0.0.1", site.port, timeout=10)
+            connection.request("GET", "/robots.txt")
+            response = connection.getresponse()
+            statuses.append((response.status, response.reason))
+            connection.close()
+        assert statuses == [(200, "OK"), (429, "Too Many Requests")]
+    finally:
+        stop(processes)

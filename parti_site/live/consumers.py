@@ -4,6 +4,11 @@ the relay does the upstream work.
 Each client has a bounded outbox: a client that falls behind by more than
 LIVE_CLIENT_QUEUE events is closed (code 4008) rather than buffered for. It reconnects and
 gets fresh state with the next page load or resync.
+
+While the channel layer fails (Redis down or restarting), a socket is refused at the
+handshake, or closed with 4013 if it was open, with a one-line warning instead of a server
+error and a traceback; live.js opens it again, backing off while it is refused. A fresh
+socket joins its groups afresh (a restarted Redis has lost them).
 """
 
 from __future__ import annotations
@@ -23,6 +28,7 @@ from . import relay, wire
 log = logging.getLogger("parti_site.live")
 
 CLOSE_TOO_SLOW = 4008
+CLOSE_LAYER_DOWN = 4013  # "try again later" (1013 is not a code Daphne may send)
 CHAT_KINDS = frozenset({"chat", "chat_history"})
 # An open watch socket sees the operator's public-chat switch change within this long.
 SWITCH_RECHECK_SECONDS = 2.0
@@ -34,28 +40,75 @@ REJOIN_SECONDS = 3600.0
 class LiveConsumer(AsyncJsonWebsocketConsumer):
     """/ws/live: go-live, live list, viewer counts and prices."""
 
+    accepted = False
+    layer_down = False
+
     def live_groups(self) -> list[str]:
         return [wire.GRID, wire.PRICES]
 
+    # Channels sets channel_receive in __call__ to the layer's receive for this socket, and
+    # a failure there would end the consumer with a traceback (500 or 1011): wrapped here.
+    @property
+    def channel_receive(self):
+        return self.receive_from_layer
+
+    @channel_receive.setter
+    def channel_receive(self, receive) -> None:
+        self.layer_receive = receive
+
+    async def receive_from_layer(self):
+        try:
+            return await self.layer_receive()
+        except Exception as error:  # noqa: BLE001 - Redis away: close, the browser retries
+            self.note_layer_down(error)
+            if self.accepted:
+                await self.close(code=CLOSE_LAYER_DOWN)
+            # else open_socket() refuses. The disconnect that follows ends the consumer.
+            await asyncio.Event().wait()
+
+    def note_layer_down(self, error: Exception) -> None:
+        if not self.layer_down:
+            self.layer_down = True
+            log.warning("live: channel layer unavailable (%s); closing a socket", error)
+
     async def connect(self):
+        await self.open_socket()
+
+    async def open_socket(self) -> bool:
+        """Join the groups and accept; False when the socket was refused instead."""
         self.outbox: asyncio.Queue = asyncio.Queue(getattr(settings, "LIVE_CLIENT_QUEUE", 100))
         self.dropped = False
         self.joined: list[str] = []
         self.sender: asyncio.Task | None = None
         self.renewer: asyncio.Task | None = None
         self.relay = relay.ensure_started()
-        for group in self.live_groups():
-            await self.channel_layer.group_add(group, self.channel_name)
-            self.joined.append(group)
+        try:
+            for group in self.live_groups():
+                await self.channel_layer.group_add(group, self.channel_name)
+                self.joined.append(group)
+        except Exception as error:  # noqa: BLE001 - Redis away: refuse, the browser retries
+            self.note_layer_down(error)
+        if self.layer_down:
+            await self.leave_groups()
+            await self.close(reason="channel layer unavailable")  # before accept: refused
+            return False
+        self.accepted = True  # before the await: a failing receive then closes it after
         await self.accept()
         self.sender = asyncio.create_task(self.send_loop())
         self.renewer = asyncio.create_task(self.renew_membership())
+        return True
 
     async def disconnect(self, code):
-        for group in getattr(self, "joined", []):
-            await self.channel_layer.group_discard(group, self.channel_name)
-        self.joined = []
+        await self.leave_groups()
         await self.stop_sending()
+
+    async def leave_groups(self) -> None:
+        joined, self.joined = getattr(self, "joined", []), []
+        try:
+            for group in joined:
+                await self.channel_layer.group_discard(group, self.channel_name)
+        except Exception as error:  # noqa: BLE001 - Redis away: the memberships expire
+            log.warning("live: could not leave a socket's groups (%s)", error)
 
     async def stop_sending(self) -> None:
         tasks = [getattr(self, name, None) for name in ("sender", "renewer")]
@@ -140,7 +193,8 @@ class WatchConsumer(LiveConsumer):
                 await self.close()  # before accept(): the handshake is refused
                 return
             info = None  # parti is failing: watch anyway, the relay copes (chat only)
-        await super().connect()
+        if not await self.open_socket():
+            return
         if info is None or info.is_live:
             self.relay.watch(self.user_id)
             self.watching = True

@@ -8,6 +8,9 @@
 - At most LIVE_MAX_SOCKETS_PER_CLIENT sockets per client (web/clients.py: the address behind
   our TRUSTED_PROXIES, IPv6 by its /64) at a time, per process, so one client cannot hold
   every watch slot of the relay. 0: no limit.
+
+Every socket gets a line in the request log when it ends (web/request_log.py); a refusal
+names its reason there.
 """
 
 from __future__ import annotations
@@ -21,6 +24,7 @@ from django.conf import settings
 from django.urls import re_path
 
 from parti_site.web.clients import client_group, scope_client_address
+from parti_site.web.request_log import SocketLogMiddleware
 
 from . import consumers
 
@@ -65,13 +69,24 @@ def same_site(scope) -> bool:
     return origin == _origin(f"{origin[0]}://{hosts[0]}")
 
 
+class Refuse(WebsocketDenier):
+    """Refuses the handshake (Daphne answers 403), with a reason for the request log."""
+
+    def __init__(self, reason: str = ""):
+        super().__init__()
+        self.reason = reason
+
+    async def connect(self):
+        await self.close(reason=self.reason)
+
+
 class RefuseOtherOrigins:
     def __init__(self, application):
         self.application = application
 
     async def __call__(self, scope, receive, send):
         if not same_site(scope):
-            return await WebsocketDenier()(scope, receive, send)
+            return await Refuse("origin")(scope, receive, send)
         return await self.application(scope, receive, send)
 
 
@@ -87,7 +102,7 @@ class LimitPerClient:
         limit = getattr(settings, "LIVE_MAX_SOCKETS_PER_CLIENT", 8)
         client = client_group(scope_client_address(scope))
         if limit and self.open[client] >= limit:
-            return await WebsocketDenier()(scope, receive, send)
+            return await Refuse("too many sockets")(scope, receive, send)
         self.open[client] += 1
         try:
             return await self.application(scope, receive, send)
@@ -99,6 +114,8 @@ class LimitPerClient:
 
 def websocket_application():
     """The ASGI app for the "websocket" protocol (asgi.py mounts it)."""
-    return RefuseOtherOrigins(
-        AllowedHostsOriginValidator(LimitPerClient(URLRouter(websocket_urlpatterns)))
+    return SocketLogMiddleware(
+        RefuseOtherOrigins(
+            AllowedHostsOriginValidator(LimitPerClient(URLRouter(websocket_urlpatterns)))
+        )
     )

@@ -17,6 +17,7 @@ from django.utils import timezone
 from django.utils.cache import patch_cache_control, patch_vary_headers
 from django.views.decorators.cache import never_cache
 
+from parti_site.cache_backend import redis_reachable
 from parti_site.instance.store import current as instance_settings
 from parti_site.media import modes, urls_for
 from parti_site.upstream import api
@@ -403,9 +404,10 @@ def _when(seconds: float | None) -> str | None:
 
 @never_cache
 def healthz(request):
-    """Always 200, "degraded" when parti is failing: this instance itself works (it serves
-    stale copies and friendly error pages), and a load balancer that took 503 for "down"
-    would pull every instance at once whenever parti has trouble."""
+    """Always 200, "degraded" when parti is failing or our Redis is unreachable: this
+    instance itself works (it serves stale copies and friendly error pages), and a load
+    balancer that took 503 for "down" would pull every instance at once whenever parti or
+    the shared Redis has trouble."""
     snapshot = health.snapshot()
     endpoints = {
         name: {
@@ -418,4 +420,10 @@ def healthz(request):
         }
         for name, entry in sorted(snapshot.items())
     }
-    return JsonResponse({"status": overall(snapshot), "upstream": endpoints})
+    body = {"status": overall(snapshot), "upstream": endpoints}
+    reachable = redis_reachable()  # None without REDIS_URL
+    if reachable is not None:
+        body["redis"] = {"reachable": reachable}
+        if not reachable:
+            body["status"] = "degraded"
+    return JsonResponse(body)

@@ -97,7 +97,7 @@ def _too_many(request, rule: Rule, retry_after: int) -> HttpResponse:
     else:
         body = f"Too many requests. Try again in {retry_after} seconds.\n"
         content_type = "text/plain; charset=utf-8"
-    # Daphne has no phrase of its own for 429.
+    # For ASGI servers that use the reason; Daphne does not (asgi.py gives Twisted the phrase).
     return HttpResponse(body, status=429, content_type=content_type, reason="Too Many Requests")
 
 
