@@ -132,3 +132,15 @@ def test_https_is_enforced_except_for_local_health_checks(client, settings):
     assert response.status_code == 301
     assert response["Location"] == "https://testserver/live"
     assert client.get("/healthz").status_code == 200
+
+
+def test_the_env_files_commented_rate_limits_are_the_real_defaults():
+    # Uncommenting the line must not quietly drop a limit.
+    from parti_site.settings import env_rate_limits
+
+    lines = ENV_FILE.read_text().splitlines()
+    line = next(line for line in lines if line.startswith("# RATE_LIMITS="))
+    shown = line.removeprefix("# RATE_LIMITS=")
+    settings_source = (ROOT / "parti_site" / "settings.py").read_text()
+    default = re.search(r'"RATE_LIMITS",\s*"([^"]+)"', settings_source).group(1)
+    assert env_rate_limits("UNSET_FOR_THIS_TEST", shown) == env_rate_limits("UNSET", default)
