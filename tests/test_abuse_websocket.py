@@ -191,6 +191,7 @@ def test_a_thousand_sockets_opened_and_dropped_at_once(crowd_site):
     asyncio.run(gets_a_golive(site, "after the crowd"))
     first, second = ((a - b) / 1024 for a, b in zip(after, [rss_start, after[0]], strict=True))
     print(f"RSS {rss_start // 1024} MiB, +{first:.1f} MiB, then +{second:.1f} MiB")
-    # The first thousand leave allocator arenas behind; a second must not add as much again.
+    # The first thousand leave allocator arenas behind; a second must not add as much again
+    # (a leak would). How much the arenas keep varies with the machine's load.
     assert first < 80, first
-    assert second < 15, second
+    assert second < first / 2, (first, second)
