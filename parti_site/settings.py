@@ -338,5 +338,8 @@ LOGGING = {
     "loggers": {
         "django.channels.server": {"level": "WARNING"},
         "django.request": {"filters": ["server_errors_only"]},
+        # Scanners and monitors asking for the bare address get a 400 and a request line;
+        # Django would add an error with a traceback for each.
+        "django.security.DisallowedHost": {"filters": ["server_errors_only"]},
     },
 }

@@ -64,6 +64,14 @@ def test_a_404_is_logged_once(client, caplog):
     assert line.startswith("GET /no-such-page 404 ")
 
 
+def test_a_request_for_another_host_is_one_line_without_traceback(client, caplog):
+    caplog.set_level(logging.INFO)
+    assert client.get("/live", HTTP_HOST="10.79.0.2").status_code == 400
+    assert lines(caplog, "django.security.DisallowedHost") == []
+    (line,) = lines(caplog)
+    assert line.startswith("GET /live 400 ")
+
+
 @pytest.mark.urls(__name__)
 def test_a_server_error_still_gets_django_s_line_with_its_traceback(caplog):
     caplog.set_level(logging.INFO)
