@@ -60,8 +60,14 @@ def site_conf(daphne_ports: list[int], port: int, tmp: Path) -> str:
     )
     text, count = re.subn(r"(    server 127\.0\.0\.1:800\d [^\n]*\n)+", servers + "\n", text)
     assert count == 1
+    # Both servers on the test port, as both are on port 80 in the real file; the site's
+    # name is the address the tests use.
     text = text.replace("    listen 80;\n", f"    listen 127.0.0.1:{port};\n")
-    text = text.replace("    listen [::]:80;\n", "")
+    text = text.replace(
+        "    listen 80 default_server;\n", f"    listen 127.0.0.1:{port} default_server;\n"
+    )
+    text = re.sub(r"    listen \[::\]:80[^;]*;\n", "", text)
+    text = text.replace("server_name parti.example.org;", "server_name 127.0.0.1;")
     text = text.replace("/srv/parti-site/app/staticfiles/", f"{ROOT}/staticfiles/")
     return text.replace("/var/log/nginx/", f"{tmp}/")
 

@@ -141,3 +141,17 @@ def test_no_log_names_a_visitor_unless_asked(deployment):
     assert re.search(r'GET "/live" 200 \d+ ', nginx.access_log)
     # Daphne's own access log ('127.0.0.1:4711 - - [date] "GET / HTTP/1.1" 200') is off.
     assert not re.search(r"\d+\.\d+\.\d+\.\d+:\d+ - - \[", daphne_logs(site))
+
+
+def test_a_request_for_another_host_is_dropped_before_the_site(deployment):
+    site, nginx = deployment
+    with pytest.raises(httpx.RemoteProtocolError):  # 444: the connection closes unanswered
+        httpx.get(nginx.url + "/live", headers={"Host": "203.0.113.9"})
+    assert httpx.get(nginx.url + "/live").status_code == 200
+    assert "203.0.113.9" not in daphne_logs(site)
+
+
+def test_healthz_answers_this_machine_only(deployment):
+    site, nginx = deployment
+    assert httpx.get(nginx.url + "/healthz").status_code == 200  # from 127.0.0.1
+    assert from_address("127.0.0.2").get(nginx.url + "/healthz").status_code == 403
