@@ -36,6 +36,7 @@ if [ ! -f "$base" ]; then
 fi
 
 rm -rf "$root" && mkdir -p "$root" && tar -C "$root" -xf "$base"
+chmod 755 "$root"   # its / (mktemp's 700 would lock every service user out)
 echo "$name" > "$root/etc/hostname"
 cat > "$root/etc/apt/sources.list" <<EOF
 deb http://deb.debian.org/debian bookworm main
