@@ -332,7 +332,10 @@ LOGGING = {
     },
     # The request log (web/request_log.py) has a line for every answer; Django's own
     # "Not Found: /x" warnings would double each 4xx. Its 5xx errors, with traceback, stay.
-    "filters": {"server_errors_only": {"()": "parti_site.web.request_log.ServerErrorsOnly"}},
+    "filters": {
+        "server_errors_only": {"()": "parti_site.web.request_log.ServerErrorsOnly"},
+        "drop_aborted_requests": {"()": "parti_site.web.request_log.DropAbortedRequests"},
+    },
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "root": {"handlers": ["console"], "level": env("LOG_LEVEL", "INFO")},
     "loggers": {
@@ -341,5 +344,6 @@ LOGGING = {
         # Scanners and monitors asking for the bare address get a 400 and a request line;
         # Django would add an error with a traceback for each.
         "django.security.DisallowedHost": {"filters": ["server_errors_only"]},
+        "asyncio": {"filters": ["drop_aborted_requests"]},
     },
 }

@@ -67,6 +67,7 @@ def site_conf(daphne_ports: list[int], port: int, tmp: Path) -> str:
         "    listen 80 default_server;\n", f"    listen 127.0.0.1:{port} default_server;\n"
     )
     text = re.sub(r"    listen \[::\]:80[^;]*;\n", "", text)
+    text = re.sub(r"    listen (\[::\]:)?443[^;]*;\n", "", text)  # TLS is certbot's (README)
     text = text.replace("server_name parti.example.org;", "server_name 127.0.0.1;")
     text = text.replace("/srv/parti-site/app/staticfiles/", f"{ROOT}/staticfiles/")
     return text.replace("/var/log/nginx/", f"{tmp}/")

@@ -442,6 +442,26 @@ def test_the_client_limit_reads_forwarded_for_only_from_our_proxies(quiet, upstr
 # --- Redis away --------------------------------------------------------------------------------
 
 
+@pytest.fixture(autouse=True)
+def fresh_layer_warnings(monkeypatch):
+    monkeypatch.setattr(consumers, "_layer_warnings", consumers.LayerWarnings())
+
+
+def test_a_thousand_sockets_failing_at_once_make_one_warning_then_a_count(caplog):
+    now = {"t": 100.0}
+    warnings = consumers.LayerWarnings(clock=lambda: now["t"])
+    caplog.set_level(logging.WARNING)
+    for _ in range(1000):
+        warnings.note(ConnectionError("Connection closed by server."))
+    now["t"] += consumers.LAYER_WARNING_SECONDS
+    warnings.note(ConnectionError("Connection refused"))
+    assert [r.getMessage() for r in caplog.records] == [
+        "live: channel layer unavailable (Connection closed by server.); closing a socket",
+        "live: channel layer unavailable (Connection refused); closing a socket,"
+        " and 999 more sockets since the last warning",
+    ]
+
+
 @pytest.mark.parametrize("path", ["/ws/live", f"/ws/watch/{REAL}"])
 def test_with_the_channel_layer_down_a_socket_is_refused_with_one_warning(
     quiet, upstream, path, caplog

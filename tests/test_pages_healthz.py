@@ -18,6 +18,7 @@ def test_it_reports_upstream_health(client):
     health.record_failure("featured", UpstreamError(Kind.TIMEOUT, "slow"))
     response = client.get("/healthz")
     assert response.status_code == 200
+    assert response.content.endswith(b"}\n")  # a line of its own in a terminal
     body = response.json()
     assert body["upstream"]["live"]["calls"] == 1
     assert body["upstream"]["live"]["failing"] is False

@@ -2,6 +2,7 @@
 """The access log: one line per answer and one per WebSocket, nothing doubled by Django's
 own 4xx warnings, and no timestamp of its own when systemd's journal adds one."""
 
+import asyncio
 import logging
 import os
 import re
@@ -162,3 +163,18 @@ def test_refused_handshakes_get_a_line_with_the_reason(quiet, caplog):
         "WS /ws/nothing refused 403",
     ]
     assert re.fullmatch(r"WS /ws/live closed 1000 after \d+ s", lines(caplog)[3])
+
+
+def test_a_request_cut_off_by_a_restart_leaves_no_asyncio_traceback(caplog):
+    from django.core.exceptions import RequestAborted
+
+    async def report(exception):
+        asyncio.get_running_loop().call_exception_handler(
+            {"message": "Task exception was never retrieved", "exception": exception}
+        )
+
+    caplog.set_level(logging.ERROR)
+    asyncio.run(report(RequestAborted()))
+    assert lines(caplog, "asyncio") == []
+    asyncio.run(report(ValueError("a real bug")))  # anything else still shows
+    assert lines(caplog, "asyncio") == ["Task exception was never retrieved"]

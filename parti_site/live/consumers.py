@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 
 from channels.consumer import get_handler_name
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
@@ -35,6 +36,29 @@ SWITCH_RECHECK_SECONDS = 2.0
 # Channels forgets a group member after the layer's group_expiry (a day by default), so a
 # tab left open longer would stop getting pushes. Joining again renews the membership.
 REJOIN_SECONDS = 3600.0
+
+
+class LayerWarnings:
+    """While Redis is away every open socket fails at once: one warning per
+    LAYER_WARNING_SECONDS per process, counting the sockets closed or refused since."""
+
+    def __init__(self, clock=time.monotonic):
+        self.clock = clock
+        self.last = float("-inf")
+        self.quiet = 0  # sockets not warned about since the last line
+
+    def note(self, error: Exception) -> None:
+        now = self.clock()
+        if now - self.last < LAYER_WARNING_SECONDS:
+            self.quiet += 1
+            return
+        also = f", and {self.quiet} more sockets since the last warning" if self.quiet else ""
+        log.warning("live: channel layer unavailable (%s); closing a socket%s", error, also)
+        self.last, self.quiet = now, 0
+
+
+LAYER_WARNING_SECONDS = 10.0
+_layer_warnings = LayerWarnings()
 
 
 class LiveConsumer(AsyncJsonWebsocketConsumer):
@@ -69,7 +93,7 @@ class LiveConsumer(AsyncJsonWebsocketConsumer):
     def note_layer_down(self, error: Exception) -> None:
         if not self.layer_down:
             self.layer_down = True
-            log.warning("live: channel layer unavailable (%s); closing a socket", error)
+            _layer_warnings.note(error)
 
     async def connect(self):
         await self.open_socket()

@@ -426,4 +426,6 @@ def healthz(request):
         body["redis"] = {"reachable": reachable}
         if not reachable:
             body["status"] = "degraded"
-    return JsonResponse(body)
+    response = JsonResponse(body)
+    response.content += b"\n"  # read with curl in a terminal: the prompt on a line of its own
+    return response

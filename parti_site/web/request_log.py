@@ -16,6 +16,7 @@ import time
 from urllib.parse import quote
 
 from django.conf import settings
+from django.core.exceptions import RequestAborted
 
 from .clients import client_address, scope_client_address
 from .hybrid import HybridMiddleware
@@ -41,6 +42,16 @@ class ServerErrorsOnly(logging.Filter):
 
     def filter(self, record: logging.LogRecord) -> bool:
         return getattr(record, "status_code", 500) >= 500
+
+
+class DropAbortedRequests(logging.Filter):
+    """For the `asyncio` logger (settings.LOGGING): when Daphne stops with a request in
+    flight, Django's disconnect listener ends in a RequestAborted nobody awaits, and asyncio
+    prints "Task exception was never retrieved" with a traceback. The request has its line."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        exception = record.exc_info[1] if record.exc_info else None
+        return not isinstance(exception, RequestAborted)
 
 
 class RequestLogMiddleware(HybridMiddleware):
