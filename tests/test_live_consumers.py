@@ -494,6 +494,34 @@ def test_with_the_channel_layer_down_a_socket_is_refused_with_one_warning(
     ]
 
 
+def test_a_closing_socket_does_not_wait_for_a_slow_to_cancel_layer_receive(quiet, monkeypatch):
+    """channels_redis's receive sometimes takes longer to cancel than Daphne allows a
+    closing consumer (10 s); the consumer ends at once and leaves it to finish."""
+    from channels.layers import InMemoryChannelLayer
+
+    finished = asyncio.Event()
+
+    async def receive(self, channel):
+        try:
+            await asyncio.Event().wait()
+        except asyncio.CancelledError:
+            await asyncio.sleep(4)  # stands for a BZPOPMIN that will not let go
+            finished.set()
+            raise
+
+    monkeypatch.setattr(InMemoryChannelLayer, "receive", receive)
+
+    async def body():
+        communicator, connected, _ = await connect("/ws/live")
+        assert connected
+        await communicator.send_input({"type": "websocket.disconnect", "code": 1000})
+        await communicator.wait(timeout=2)  # the consumer is done, the receive is not
+        assert not finished.is_set()
+        await asyncio.wait_for(finished.wait(), 6)  # and it still finishes by itself
+
+    run(body())
+
+
 def test_an_open_socket_is_closed_when_the_channel_layer_fails(quiet, monkeypatch, caplog):
     """Redis restarted under an open socket: its groups are gone, so it is closed (4013) for
     live.js to open a fresh one, rather than left open and deaf or ended by a traceback."""

@@ -61,6 +61,26 @@ LAYER_WARNING_SECONDS = 10.0
 _layer_warnings = LayerWarnings()
 
 
+async def _detached_on_cancel(receive):
+    """Await the layer's receive; when the socket ends, cancel it without waiting for it.
+
+    channels_redis's receive, cancelled in the middle of its BZPOPMIN, now and then takes
+    longer than Daphne's 10 s to give up (cf. redis-py#2579), and Daphne then kills the
+    whole consumer with a warning. The cancelled receive finishes on its own instead."""
+    task = asyncio.ensure_future(receive)
+    try:
+        return await asyncio.shield(task)
+    except asyncio.CancelledError:
+        task.cancel()
+        task.add_done_callback(_forget)
+        raise
+
+
+def _forget(task: asyncio.Task) -> None:
+    if not task.cancelled():
+        task.exception()  # retrieved, so asyncio does not report it at exit
+
+
 class LiveConsumer(AsyncJsonWebsocketConsumer):
     """/ws/live: go-live, live list, viewer counts and prices."""
 
@@ -82,7 +102,7 @@ class LiveConsumer(AsyncJsonWebsocketConsumer):
 
     async def receive_from_layer(self):
         try:
-            return await self.layer_receive()
+            return await _detached_on_cancel(self.layer_receive())
         except Exception as error:  # noqa: BLE001 - Redis away: close, the browser retries
             self.note_layer_down(error)
             if self.accepted:
