@@ -93,16 +93,24 @@ def unavailable(request, error: UpstreamError):
     return response
 
 
-def upstream_page(view):
-    """Let a view raise UpstreamError: parti's 404 becomes ours, anything else the 503 page."""
+def answering_upstream_errors(answer):
+    """A view decorator letting the view raise UpstreamError: parti's 404 becomes ours,
+    anything else `answer(request, error)` (a 503)."""
 
-    @functools.wraps(view)
-    def wrapper(request, *args, **kwargs):
-        try:
-            return view(request, *args, **kwargs)
-        except UpstreamError as error:
-            if error.is_not_found:
-                raise Http404("parti does not know this") from None
-            return unavailable(request, error)
+    def decorator(view):
+        @functools.wraps(view)
+        def wrapper(request, *args, **kwargs):
+            try:
+                return view(request, *args, **kwargs)
+            except UpstreamError as error:
+                if error.is_not_found:
+                    raise Http404("parti does not know this") from None
+                return answer(request, error)
 
-    return wrapper
+        return wrapper
+
+    return decorator
+
+
+# Pages: the 503 page.
+upstream_page = answering_upstream_errors(unavailable)

@@ -15,7 +15,6 @@ conditional GET with 304 when the body has not changed.
 
 from __future__ import annotations
 
-import functools
 import hashlib
 import re
 from collections.abc import Iterable, Sequence
@@ -23,7 +22,7 @@ from datetime import UTC, datetime, timedelta
 from urllib.parse import urlsplit
 
 from django.conf import settings
-from django.http import Http404, HttpResponse
+from django.http import HttpResponse
 from django.urls import reverse
 from django.utils.cache import get_conditional_response, patch_cache_control
 from django.utils.http import http_date
@@ -34,7 +33,7 @@ from parti_site.upstream.errors import UpstreamError
 from parti_site.upstream.history import PUSH, GoLive
 from parti_site.upstream.models import Creator, Recording, ScheduledEvent
 
-from .errors import RETRY_AFTER_SECONDS
+from .errors import RETRY_AFTER_SECONDS, answering_upstream_errors
 
 ATOM = "application/atom+xml; charset=utf-8"
 ICS = "text/calendar; charset=utf-8"
@@ -229,27 +228,21 @@ def calendar(
 # --- answering feed readers ----------------------------------------------------------------
 
 
-def upstream_feed(view):
-    """As errors.upstream_page, for feeds: parti's 404 is ours; other failures a short 503
-    with Retry-After (a reader retries; an HTML page would be read as a broken feed)."""
+def feed_unavailable(request, error: UpstreamError) -> HttpResponse:
+    """A short 503 with Retry-After: a reader retries, and would read an HTML page as a
+    broken feed."""
+    response = HttpResponse(
+        f"parti is not answering: {error.label}\n",
+        status=503,
+        content_type="text/plain; charset=utf-8",
+    )
+    response["Retry-After"] = str(RETRY_AFTER_SECONDS)
+    patch_cache_control(response, no_store=True)
+    return response
 
-    @functools.wraps(view)
-    def wrapper(request, *args, **kwargs):
-        try:
-            return view(request, *args, **kwargs)
-        except UpstreamError as error:
-            if error.is_not_found:
-                raise Http404("parti does not know this") from None
-            response = HttpResponse(
-                f"parti is not answering: {error.label}\n",
-                status=503,
-                content_type="text/plain; charset=utf-8",
-            )
-            response["Retry-After"] = str(RETRY_AFTER_SECONDS)
-            patch_cache_control(response, no_store=True)
-            return response
 
-    return wrapper
+# Feeds: as pages, but failures answered by feed_unavailable.
+upstream_feed = answering_upstream_errors(feed_unavailable)
 
 
 def conditional(request, body: bytes, content_type: str, updated: datetime, max_age: int):
