@@ -68,6 +68,13 @@ def table(rows: Sequence[Row]) -> str:
     return "\n".join(lines)
 
 
+def run_alone(run: Callable) -> None:
+    """`python bench/NAME.py`: that one benchmark's table, then how long it took."""
+    started = time.perf_counter()
+    print(table(asyncio.run(run())))
+    print(f"({time.perf_counter() - started:.0f} s)")
+
+
 def say(text: str) -> None:
     print(text, flush=True)
 

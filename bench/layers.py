@@ -11,12 +11,10 @@ emptied before and after. Without a Redis there, the Redis rows are left out.
 
 from __future__ import annotations
 
-import asyncio
 import os
 import socket
 import sys
 import tempfile
-import time
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -26,7 +24,7 @@ sys.path.insert(0, str(ROOT))
 import httpx  # noqa: E402
 
 from bench.broadcast import WARMUP, run_size  # noqa: E402
-from bench.common import Row, raise_open_files, say, table  # noqa: E402
+from bench.common import Row, raise_open_files, run_alone, say  # noqa: E402
 from tests.live_site import start_site, stop  # noqa: E402
 
 SMALL, BIG = 10, 1000
@@ -124,7 +122,4 @@ async def run() -> list[Row]:
 
 
 if __name__ == "__main__":
-    started = time.perf_counter()
-    result = asyncio.run(run())
-    print(table(result))
-    print(f"({time.perf_counter() - started:.0f} s)")
+    run_alone(run)

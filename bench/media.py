@@ -31,12 +31,12 @@ from bench.common import (  # noqa: E402
     QUIET,
     Row,
     rss_bytes,
+    run_alone,
     say,
     session,
     sim_counts,
     sim_post,
     sim_state,
-    table,
 )
 from tests.live_site import start_site, stop  # noqa: E402
 
@@ -290,7 +290,4 @@ async def run() -> list[Row]:
 
 
 if __name__ == "__main__":
-    started = time.perf_counter()
-    result = asyncio.run(run())
-    print(table(result))
-    print(f"({time.perf_counter() - started:.0f} s)")
+    run_alone(run)

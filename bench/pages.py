@@ -21,7 +21,6 @@ import re
 import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -35,13 +34,13 @@ from bench.common import (  # noqa: E402
     cpu_seconds,
     get,
     paced,
+    run_alone,
     say,
     session,
     sim_counts,
     sim_delete,
     sim_post,
     sim_state,
-    table,
 )
 from parti_site.upstream.policy import DEFAULT_POLICIES  # noqa: E402
 from tests.live_site import (  # noqa: E402
@@ -258,7 +257,4 @@ async def run() -> list[Row]:
 
 
 if __name__ == "__main__":
-    started = time.perf_counter()
-    result = asyncio.run(run())
-    print(table(result))
-    print(f"({time.perf_counter() - started:.0f} s)")
+    run_alone(run)
