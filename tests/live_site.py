@@ -3,6 +3,7 @@ configured as `make demo` configures them, and Debian's chromium driven by Playw
 
 from __future__ import annotations
 
+import json
 import os
 import random
 import shutil
@@ -61,6 +62,16 @@ def wait_until(check, seconds: float = 5.0, step: float = 0.05):
             return value
         time.sleep(step)
     raise AssertionError("condition not met in time")
+
+
+def next_kind(ws, kind: str, seconds: float = 5.0) -> dict:
+    """The next event of `kind` on a sync websockets client, skipping the others."""
+    give_up = time.monotonic() + seconds
+    while time.monotonic() < give_up:
+        event = json.loads(ws.recv(timeout=give_up - time.monotonic()))
+        if event["kind"] == kind:
+            return event
+    raise AssertionError(f"no {kind} event")
 
 
 def wait_for_port(port: int, process: subprocess.Popen, seconds: float = 20) -> None:

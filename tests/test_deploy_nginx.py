@@ -4,7 +4,6 @@ pushes to browsers on every process, streamed segments, forwarded client address
 only from nginx, limits counted across processes, and no visitor address in any log."""
 
 import contextlib
-import json
 import re
 import time
 
@@ -15,7 +14,7 @@ from websockets.sync.client import connect
 
 from tests.admin_forms import prepare_database
 from tests.deploy_nginx import daphne_ports, start_nginx
-from tests.live_site import demo_env, start_site, stop
+from tests.live_site import demo_env, next_kind, start_site, stop
 from tests.services import postgres_database, redis_url
 
 pytestmark = pytest.mark.scaled
@@ -95,9 +94,7 @@ def test_pushes_reach_browsers_on_every_process(deployment):
             time.sleep(0.1)
         frame = httpx.post(site.control_url + "/_sim/ws/golive", json={}).json()["frame"]
         for ws in sockets:
-            while (event := json.loads(ws.recv(timeout=5)))["kind"] != "golive":
-                pass
-            assert event["channel"]["user_id"] == frame["user_id"]
+            assert next_kind(ws, "golive")["channel"]["user_id"] == frame["user_id"]
 
 
 def test_a_proxied_segment_streams_through(deployment):

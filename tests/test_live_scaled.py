@@ -3,7 +3,6 @@ deployment, every browser on either process gets every event, and when the lease
 killed the other process takes over within seconds."""
 
 import contextlib
-import json
 import subprocess
 import sys
 import time
@@ -13,7 +12,7 @@ import pytest
 from websockets.sync.client import connect
 
 from tests import live_site
-from tests.live_site import ROOT, demo_env, free_port_block, stop, wait_for_port
+from tests.live_site import ROOT, demo_env, free_port_block, next_kind, stop, wait_for_port
 from tests.services import redis_url
 
 pytestmark = pytest.mark.scaled
@@ -73,15 +72,6 @@ def topics(control) -> dict:
 
 def browser_socket(port):
     return connect(f"ws://127.0.0.1:{port}/ws/live", origin=f"http://127.0.0.1:{port}")
-
-
-def next_kind(ws, kind, seconds=5.0):
-    give_up = time.monotonic() + seconds
-    while time.monotonic() < give_up:
-        event = json.loads(ws.recv(timeout=give_up - time.monotonic()))
-        if event["kind"] == kind:
-            return event
-    raise AssertionError(f"no {kind}")
 
 
 def test_one_upstream_connection_and_every_browser_gets_every_event(deployment):

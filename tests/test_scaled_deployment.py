@@ -3,8 +3,6 @@ shared (one upstream call serves both), a push reaches browsers on both, and a c
 in one process's admin is obeyed by the other, Content-Security-Policy included."""
 
 import contextlib
-import json
-import time
 
 import httpx
 import pytest
@@ -13,7 +11,7 @@ from websockets.sync.client import connect
 
 from tests import live_site
 from tests.admin_forms import LIVE_PATH, prepare_database
-from tests.live_site import demo_env, start_site, stop
+from tests.live_site import demo_env, next_kind, start_site, stop
 from tests.services import postgres_database, redis_url
 from tests.test_admin_processes import admin_session, post_form
 
@@ -50,15 +48,6 @@ def api_calls(site, path: str) -> int:
 
 def wait_until(check, seconds=10.0):
     return live_site.wait_until(check, seconds)
-
-
-def next_kind(ws, kind, seconds=5.0):
-    give_up = time.monotonic() + seconds
-    while time.monotonic() < give_up:
-        event = json.loads(ws.recv(timeout=give_up - time.monotonic()))
-        if event["kind"] == kind:
-            return event
-    raise AssertionError(f"no {kind} event")
 
 
 def csp(response) -> dict[str, list[str]]:

@@ -6,15 +6,16 @@ Last, the README's deployment for real: the same through nginx and three Daphne 
 import httpx
 import pytest
 
+from tests import faults_support
 from tests.admin_forms import OPERATOR, prepare_database
 from tests.deploy_nginx import daphne_ports, require_nginx, start_nginx
+from tests.faults_support import EVENT as RECORDING
+from tests.faults_support import JACK
 from tests.live_site import demo_env, start_site, stop
 from tests.services import postgres_database, redis_url
 
 pytestmark = pytest.mark.browser
 
-JACK = 348242  # live in the simulator's recordings
-RECORDING = 83870
 
 WATCH_VIOLATIONS = """() => {
   window.cspViolations = [];
@@ -88,15 +89,8 @@ def test_the_go_live_toast_arrives(live_site, csp_page):
 
 
 def test_every_page_type_loads_cleanly(proxied_site, csp_page):
-    for path in [
-        "/",
-        "/live",
-        "/schedule",
-        "/featured",
-        "/recent",
-        f"/profile/{JACK}",
-        f"/video/{RECORDING}",
-    ]:
+    # The watch page has its own test above.
+    for path in [p for p in faults_support.PAGES if not p.startswith("/watch/")]:
         csp_page.goto(proxied_site.url + path)
         csp_page.wait_for_load_state("load")
 

@@ -5,9 +5,8 @@ import pytest
 
 from parti_site.media.images import image_url
 from parti_site.web.headers import PERMISSIONS_POLICY, media_sources
-
-JACK = 348242  # live in the simulator's recordings
-RECORDING = 83870
+from tests import faults_support
+from tests.faults_support import JACK
 
 BASE = {
     "default-src": ["'none'"],
@@ -46,17 +45,7 @@ def assert_secure_headers(response):
     return directives
 
 
-PAGES = [
-    "/",
-    "/live",
-    "/schedule",
-    "/featured",
-    "/recent",
-    f"/profile/{JACK}",
-    f"/watch/{JACK}",
-    f"/video/{RECORDING}",
-    "/admin/login/",
-]
+PAGES = [*faults_support.PAGES, "/admin/login/"]
 
 
 @pytest.mark.django_db
